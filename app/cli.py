@@ -1,0 +1,181 @@
+"""The `backprop` command: train | serve | compare | bench | worker."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from pydantic import ValidationError
+
+from app.nn.spec import Spec, error_text, validate_spec
+from app.settings import get_settings
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Backprop Playground.")
+
+
+@cli.callback()
+def _root() -> None:
+    """Watch neural networks learn: train, serve, compare, bench."""
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def load_spec(spec_file: Path | None, overrides: dict[str, Any]) -> Spec:
+    """Spec from a JSON file (or defaults) with CLI flags applied on top; exit 2 if bad."""
+    data: dict[str, Any] = {}
+    if spec_file is not None:
+        try:
+            data = json.loads(spec_file.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            _fail(f"--spec {spec_file}: {exc}")
+        if not isinstance(data, dict):
+            _fail(f"--spec {spec_file}: expected a JSON object")
+    for path, value in overrides.items():
+        if value is None:
+            continue
+        node = data
+        *parents, leaf = path.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                _fail(f"--spec: {key} must be an object")
+        node[leaf] = value
+    try:
+        return validate_spec(data, get_settings().limits())
+    except ValidationError as exc:
+        _fail(error_text(exc))
+    raise AssertionError  # unreachable
+
+
+def parse_layers(layers: str | None, activation: str | None) -> list[dict[str, Any]] | None:
+    if layers is None:
+        return None
+    try:
+        units = [int(u) for u in layers.split(",") if u.strip()] if layers.strip() else []
+    except ValueError:
+        _fail(f"--layers: expected comma-separated unit counts like 8,8, got {layers!r}")
+    return [{"units": u, **({"activation": activation} if activation else {})} for u in units]
+
+
+@cli.command()
+def train(
+    spec_file: Path | None = typer.Option(None, "--spec", help="spec JSON file"),
+    dataset: str | None = typer.Option(None, help="dataset key"),
+    samples: int | None = typer.Option(None, help="points generated"),
+    noise: float | None = typer.Option(None, help="noise 0..1"),
+    layers: str | None = typer.Option(None, help="hidden units, e.g. 8,8 (empty = none)"),
+    activation: str | None = typer.Option(None, help="activation of every hidden layer"),
+    init: str | None = typer.Option(None, help="weight-init scheme"),
+    optimizer: str | None = typer.Option(None, help="optimizer key"),
+    lr: float | None = typer.Option(None, help="learning rate"),
+    batch_size: int | None = typer.Option(None, help="batch size"),
+    epochs: int | None = typer.Option(None, help="epochs"),
+    seed: int | None = typer.Option(None, help="random seed"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Train one experiment in this process and print the final scores."""
+    from app.nn.train import Trainer
+
+    layer_list = parse_layers(layers, activation)
+    if layer_list is None and activation is not None:
+        base = load_spec(spec_file, {})
+        layer_list = [
+            {**layer.model_dump(), "activation": activation} for layer in base.model.layers
+        ]
+    optimizer_spec: dict[str, Any] | None = None
+    if optimizer is not None or lr is not None:
+        optimizer_spec = {"name": optimizer or "sgd", **({"lr": lr} if lr is not None else {})}
+    spec = load_spec(
+        spec_file,
+        {
+            "seed": seed,
+            "data.dataset": dataset,
+            "data.samples": samples,
+            "data.noise": noise,
+            "model.layers": layer_list,
+            "model.init": init,
+            "train.optimizer": optimizer_spec,
+            "train.batch_size": batch_size,
+            "train.epochs": epochs,
+        },
+    )
+    configure_torch()
+    trainer = Trainer(spec)
+    end = run_with_progress(trainer, quiet=as_json)
+    result = {
+        "status": end["status"],
+        "reason": end["reason"],
+        "epochs": end["epoch"],
+        "steps": end["step"],
+        "final": end["final"],
+        "spec": spec.model_dump(mode="json"),
+    }
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        print_final(result)
+
+
+def configure_torch() -> None:
+    import torch
+
+    torch.set_num_threads(get_settings().torch_threads)
+
+
+def run_with_progress(trainer: Any, quiet: bool) -> dict[str, Any]:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    end: dict[str, Any] = {}
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, disable=quiet, console=Console(stderr=True)) as progress:
+        task = progress.add_task("training", total=trainer.total_steps, info="")
+        for rec in trainer.records():
+            if rec["kind"] == "step" and rec["step"] % 50 == 0:
+                progress.update(task, completed=rec["step"], info=f"loss {rec['loss']:.4f}")
+            elif rec["kind"] == "end":
+                end = rec
+                progress.update(task, completed=rec["step"])
+    return end
+
+
+def print_final(result: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        title=f"{result['status']} after {result['epochs']} epochs, {result['steps']} steps"
+    )
+    table.add_column("metric")
+    for split in ("train", "val", "test"):
+        table.add_column(split, justify="right")
+    final = result["final"]
+    metrics = sorted({k.split("_", 1)[1] for k in final})
+    for metric in ["loss", *[m for m in metrics if m != "loss"]]:
+        cells = [final.get(f"{s}_{metric}") for s in ("train", "val", "test")]
+        table.add_row(metric, *("—" if c is None else f"{c:.4f}" for c in cells))
+    console = Console()
+    console.print(table)
+    console.print(result["reason"])
+
+
+def main() -> None:
+    try:
+        cli()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The training engine: torch + stdlib (+ pydantic for the spec); knows nothing of runs or web."""

@@ -1,0 +1,101 @@
+"""Build a torch.nn.Module from a model spec: hidden blocks, output head, weight init."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from app.nn.layers import ACTIVATIONS, INITS, NORMS
+from app.nn.spec import LayerSpec, ModelSpec
+
+Tensor = torch.Tensor
+
+
+class Block(nn.Module):
+    """Linear -> norm -> activation -> dropout, plus the input when residual."""
+
+    def __init__(self, n_in: int, layer: LayerSpec) -> None:
+        super().__init__()
+        self.linear = nn.Linear(n_in, layer.units)
+        norm = NORMS[layer.norm]
+        act = ACTIVATIONS[layer.activation]
+        assert norm.make is not None and act.make is not None
+        self.norm = norm.make(layer.units)
+        self.act = act.make()
+        self.drop = nn.Dropout(layer.dropout) if layer.dropout > 0 else nn.Identity()
+        self.residual = layer.residual
+        parts = [self.linear, *([self.norm] if layer.norm != "none" else []), self.act]
+        # One Sequential for the hot path keeps Python overhead per step low.
+        self.core = nn.Sequential(*parts)
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = self.drop(self.core(x))
+        return x + h if self.residual else h
+
+    def forward_trace(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """(activation output before dropout/skip, block output)."""
+        a = self.core(x)
+        h = self.drop(a)
+        return a, (x + h if self.residual else h)
+
+
+class Network(nn.Module):
+    def __init__(self, n_in: int, n_out: int, spec: ModelSpec) -> None:
+        super().__init__()
+        blocks = []
+        width = n_in
+        for layer in spec.layers:
+            blocks.append(Block(width, layer))
+            width = layer.units
+        self.blocks = nn.ModuleList(blocks)
+        self.head = nn.Linear(width, n_out)
+        self.body = nn.Sequential(*blocks, self.head)
+        self.layer_specs = list(spec.layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.body(x)
+
+    def forward_trace(self, x: Tensor) -> tuple[list[Tensor], Tensor]:
+        """Per hidden layer activations and the output."""
+        acts = []
+        for block in self._blocks():
+            a, x = block.forward_trace(x)
+            acts.append(a)
+        return acts, self.head(x)
+
+    def linears(self) -> list[nn.Linear]:
+        """Hidden layers' Linear modules then the head: the network diagram's edges."""
+        return [block.linear for block in self._blocks()] + [self.head]
+
+    def _blocks(self) -> list[Block]:
+        return [b for b in self.blocks if isinstance(b, Block)]
+
+    def layer_names(self) -> list[str]:
+        return [f"h{i + 1}" for i in range(len(self.blocks))] + ["out"]
+
+
+def init_weights(net: Network, spec: ModelSpec, generator: torch.Generator) -> None:
+    """Apply the init scheme to every Linear (gain from the activation that follows it)."""
+    scheme = INITS[spec.init]
+    assert scheme.fill is not None
+    scale = spec.init_scale if spec.init_scale is not None else scheme.default_scale
+    activations = [layer.activation for layer in spec.layers] + ["linear"]
+    with torch.no_grad():
+        for linear, act_key in zip(net.linears(), activations, strict=True):
+            act = ACTIVATIONS[act_key]
+            scheme.fill(linear.weight, act.gain, act.kaiming, scale, generator)
+            if spec.bias_init is not None:
+                linear.bias.fill_(spec.bias_init)
+            elif spec.init == "default":
+                bound = 1 / math.sqrt(linear.weight.shape[1])
+                linear.bias.uniform_(-bound, bound, generator=generator)
+            else:
+                linear.bias.zero_()
+
+
+def build_model(n_in: int, n_out: int, spec: ModelSpec, seed: int) -> Network:
+    net = Network(n_in, n_out, spec)
+    init_weights(net, spec, torch.Generator().manual_seed(seed))
+    return net
