@@ -1,0 +1,1 @@
+"""Run lifecycle: execution in worker processes, events, limits, persistence. Never fastapi."""

@@ -1,0 +1,1 @@
+"""HTTP + WebSocket layer: imports app.runs (and app.nn registries for dropdowns)."""
