@@ -8,8 +8,8 @@ Several generators follow TensorFlow Playground's definitions so its links impor
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -183,6 +183,13 @@ DATASETS: Registry[DatasetInfo] = Registry(
             gen=_reg_gauss,
         ),
         DatasetInfo(
+            "custom",
+            "Custom points",
+            "Your own points (CSV upload or drawn): 0/1 labels make a binary task, "
+            "integers 0..K-1 (K <= 8) classes, anything else regression.",
+            gen=None,  # the points come with the spec (data.points)
+        ),
+        DatasetInfo(
             "sine",
             "1-D sine",
             "y = sin(x1) on [-6, 6]; x2 is always 0.",
@@ -250,11 +257,27 @@ def split_sizes(samples: int, train_fraction: float, val_fraction: float) -> tup
     return n_train, n_val, samples - n_train - n_val
 
 
+CUSTOM = "custom"
+MAX_CUSTOM_CLASSES = 8
+
+
+def infer_task(labels: Sequence[float]) -> tuple[str, int]:
+    """(task, classes) of custom points: labels within {0, 1} -> binary; whole numbers
+    0..K-1 with 3 <= K <= 8 -> multiclass (K = largest label + 1); anything else regression."""
+    values = set(labels)
+    if values <= {0.0, 1.0}:
+        return "binary", 2
+    if all(math.isfinite(v) and v == int(v) and 0 <= v < MAX_CUSTOM_CLASSES for v in values):
+        return "multiclass", int(max(values)) + 1
+    return "regression", 1
+
+
 def generate_points(dataset: str, samples: int, noise: float, seed: int) -> tuple[Tensor, Tensor]:
     """The raw points and labels, shuffled, float64 (before the split)."""
     info = DATASETS[dataset]
     g = torch.Generator().manual_seed(seed)
-    assert info.gen is not None
+    if info.gen is None:
+        raise ValueError(f"the {dataset!r} dataset has no generator: its points come with the spec")
     raw, y = info.gen(samples, noise, g)
     order = torch.randperm(samples, generator=g)
     return raw[order], y[order]
@@ -274,6 +297,8 @@ def make_data(
     info = DATASETS[dataset]
     if points is not None:
         table = torch.tensor(points, dtype=torch.float64)
+        task, classes = infer_task(table[:, 2].tolist())
+        info = replace(info, task=task, classes=classes)  # the labels decide the head and loss
         g = torch.Generator().manual_seed(seed)
         order = torch.randperm(len(table), generator=g)
         raw, y = table[order, :2], table[order, 2]

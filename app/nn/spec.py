@@ -8,6 +8,7 @@ field and the allowed values or range.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.nn.datasets import DATASETS, FEATURES, split_sizes
+from app.nn.datasets import CUSTOM, DATASETS, FEATURES, infer_task, split_sizes
 from app.nn.layers import ACTIVATIONS, INITS, NORMS
 from app.nn.losses import LOSSES, resolve_loss
 from app.nn.optim import OPTIMIZERS
@@ -97,6 +98,9 @@ class DataSpec(_Model):
     train_fraction: float = Field(0.5, gt=0.0, le=1.0, description="share used for training")
     val_fraction: float = Field(0.0, ge=0.0, lt=1.0, description="share held out for validation")
     features: list[str] = Field(default_factory=lambda: ["x1", "x2"], description="inputs")
+    points: list[list[float]] | None = Field(
+        None, description="[x1, x2, label] rows of the custom dataset (replace samples and noise)"
+    )
 
     @field_validator("dataset")
     @classmethod
@@ -121,6 +125,37 @@ class DataSpec(_Model):
         if len(set(v)) != len(v):
             raise ValueError("each feature may appear once")
         return v
+
+    @field_validator("points")
+    @classmethod
+    def _points(cls, v: list[list[float]] | None, info: ValidationInfo) -> list[list[float]] | None:
+        if v is None:
+            return v
+        limit = _limits(info).max_samples
+        if not 10 <= len(v) <= limit:
+            raise ValueError(f"expected 10 to {limit} points, got {len(v)}")
+        for i, row in enumerate(v):
+            if len(row) != 3 or not all(math.isfinite(x) for x in row):
+                raise ValueError(f"point {i} must be 3 finite numbers [x1, x2, label], got {row}")
+        return v
+
+    @model_validator(mode="after")
+    def _custom(self) -> DataSpec:
+        if (self.dataset == CUSTOM) != (self.points is not None):
+            raise FieldError(
+                "points",
+                f"the {CUSTOM!r} dataset needs points (upload a CSV or draw them)"
+                if self.points is None
+                else f"points need dataset {CUSTOM!r} (got {self.dataset!r})",
+            )
+        if self.points is not None:
+            self.samples = len(self.points)  # the split sizes follow the points
+        return self
+
+    def task(self) -> str:
+        if self.points is not None:
+            return infer_task([row[2] for row in self.points])[0]
+        return DATASETS[self.dataset].task
 
     @model_validator(mode="after")
     def _fractions(self) -> DataSpec:
@@ -296,13 +331,13 @@ class Spec(_Model):
 
     @model_validator(mode="after")
     def _cross(self, info: ValidationInfo) -> Spec:
-        dataset = DATASETS[self.data.dataset]
+        task = self.task
         loss = LOSSES[self.train.loss]
-        if dataset.task not in loss.tasks:
-            allowed = [k for k in LOSSES if dataset.task in LOSSES[k].tasks]
+        if task not in loss.tasks:
+            allowed = [k for k in LOSSES if task in LOSSES[k].tasks]
             raise FieldError(
                 "train.loss",
-                f"{self.train.loss!r} does not apply to {dataset.task} data "
+                f"{self.train.loss!r} does not apply to {task} data "
                 f"({self.data.dataset}); allowed: {', '.join(allowed)}",
             )
         width = len(self.data.features)
@@ -332,7 +367,7 @@ class Spec(_Model):
     # Derived facts every consumer needs.
     @property
     def task(self) -> str:
-        return DATASETS[self.data.dataset].task
+        return self.data.task()
 
     @property
     def loss_name(self) -> str:

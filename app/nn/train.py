@@ -54,6 +54,7 @@ def build_data(spec: Spec) -> Data:
         d.val_fraction,
         d.features,
         derived_seeds(spec.seed)["data"],
+        d.points,
     )
 
 
