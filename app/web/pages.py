@@ -1,7 +1,178 @@
-"""Server-rendered pages and HTMX fragments (the playground UI)."""
+"""Server-rendered pages and HTMX fragments (the playground UI).
+
+Every control posts the whole form to /ui/controls; the server validates it, re-renders the
+controls with per-field messages (keeping what was typed) and, when valid, replaces the page
+URL with the spec's compact form so the address bar is always a shareable link.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import random
+from typing import Any
+from urllib.parse import parse_qsl
 
-router = APIRouter()
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from app.nn.datasets import DATASETS
+from app.nn.previews import split_points
+from app.nn.spec import Spec, error_list, validate_spec
+from app.nn.spec_url import from_query, to_url_query
+from app.web import choices
+from app.web.forms import flatten, form_to_spec, layer_count, spec_to_values
+from app.web.previews import dataset_svg
+
+router = APIRouter(include_in_schema=False)
+
+
+def templates(request: Request) -> Any:
+    return request.app.state.templates
+
+
+def limits(request: Request) -> Any:
+    return request.app.state.settings.limits()
+
+
+def controls_context(
+    request: Request, values: dict[str, Any], errors: list[dict[str, str]]
+) -> dict[str, Any]:
+    by_field = {e["field"]: e["message"] for e in errors}
+    optimizer = choices.entry_or_default("optimizers", values.get("train.optimizer.name"))
+    schedule = choices.entry_or_default("schedules", values.get("train.schedule.name"))
+    regularised = any(
+        str(values.get(f"train.{k}", "0")) not in ("0", "0.0", "")
+        for k in ("l1", "l2", "weight_decay", "input_noise")
+    ) or values.get("train.grad_clip.enabled") in (True, "on")
+    return {
+        "values": values,
+        "errors": by_field,
+        "error_summary": errors,
+        "n_layers": layer_count(values),
+        "choices": choices.all_choices(),
+        "optimizer": optimizer,
+        "schedule": schedule,
+        "limits": limits(request),
+        "regularised": regularised,
+    }
+
+
+def spec_from_query(request: Request) -> tuple[Spec, str]:
+    """The spec in the page URL, or the defaults and a message saying what was wrong."""
+    query = dict(parse_qsl(request.url.query, keep_blank_values=True))
+    try:
+        return validate_spec(from_query(query), limits(request)), ""
+    except ValueError as exc:  # includes pydantic's ValidationError
+        detail = (
+            "; ".join(f"{e['field']}: {e['message']}" for e in error_list(exc))
+            if isinstance(exc, ValidationError)
+            else str(exc)
+        )
+        return validate_spec(
+            {}, limits(request)
+        ), f"This link could not be opened ({detail}); showing the defaults."
+
+
+def render_playground(
+    request: Request, spec: Spec, notice: str = "", run: Any = None
+) -> HTMLResponse:
+    values = spec_to_values(spec.model_dump(mode="json"))
+    ctx = controls_context(request, values, [])
+    ctx.update(
+        nav="play",
+        notice=notice,
+        run=run,
+        dataset=DATASETS[spec.data.dataset],
+        message="",
+    )
+    return templates(request).TemplateResponse(request, "playground.html", ctx)
+
+
+@router.get("/", response_class=HTMLResponse)
+def playground(request: Request) -> HTMLResponse:
+    spec, notice = spec_from_query(request)
+    return render_playground(request, spec, notice)
+
+
+def apply_action(tree: dict[str, Any], action: str, seed_source: random.Random) -> None:
+    """Buttons inside the form: layer add/remove, units +/-, regenerate."""
+    layers = tree.setdefault("model", {}).setdefault("layers", [])
+    name, _, arg = action.partition(":")
+    index = int(arg) if arg.isdigit() else -1
+    if name == "add_layer":
+        template = dict(layers[-1]) if layers else {"units": 4, "activation": "tanh"}
+        template["residual"] = "off"
+        layers.append(template)
+    elif name == "remove_layer" and 0 <= index < len(layers):
+        layers.pop(index)
+    elif name in ("units_plus", "units_minus") and 0 <= index < len(layers):
+        try:
+            units = int(float(layers[index].get("units", 4)))
+        except ValueError:
+            return
+        layers[index]["units"] = max(1, units + (1 if name == "units_plus" else -1))
+    elif name == "regenerate":
+        tree["seed"] = seed_source.randrange(0, 100000)
+
+
+async def read_form(request: Request) -> FormData:
+    return await request.form()
+
+
+@router.post("/ui/controls", response_class=HTMLResponse)
+async def controls(request: Request) -> Response:
+    form = await read_form(request)
+    items = list(form.multi_items())
+    tree = form_to_spec([(k, str(v)) for k, v in items])
+    action = str(form.get("ui.action") or "")
+    if action:
+        apply_action(tree, action, random.Random())
+    headers: dict[str, str] = {}
+    try:
+        spec = validate_spec(tree, limits(request))
+    except ValidationError as exc:
+        errors = error_list(exc)
+        values = _submitted_values(tree)
+    else:
+        errors = []
+        values = spec_to_values(spec.model_dump(mode="json"))
+        query = to_url_query(spec)
+        headers["HX-Replace-Url"] = "/?" + query if query else "/"
+    ctx = controls_context(request, values, errors)
+    return templates(request).TemplateResponse(
+        request, "partials/_controls.html", ctx, headers=headers
+    )
+
+
+def _submitted_values(tree: dict[str, Any]) -> dict[str, Any]:
+    """What the user typed, as form values (so nothing is lost on an error)."""
+    values = flatten(tree)
+    train = tree.get("train", {})
+    for group in ("grad_clip", "early_stopping"):
+        values[f"train.{group}.enabled"] = group in train
+    return values
+
+
+@router.get("/ui/data")
+def data_points(request: Request) -> JSONResponse:
+    """The current experiment's points (from the page query) so the plot shows before Play."""
+    spec, notice = spec_from_query(request)
+    data = split_points(spec)
+    outputs = data["classes"] if data["task"] == "multiclass" else 1
+    units = [len(spec.data.features), *(layer.units for layer in spec.model.layers), outputs]
+    layers = [f"h{i + 1}" for i in range(len(spec.model.layers))] + ["out"]
+    return JSONResponse(
+        {**data, "units": units, "layers": layers, "features": spec.data.features, "notice": notice}
+    )
+
+
+@router.get("/ui/preview/{dataset}.svg")
+def preview(dataset: str) -> Response:
+    if dataset not in DATASETS or DATASETS[dataset].gen is None:
+        return Response(DATASETS.unknown_message(dataset), status_code=404, media_type="text/plain")
+    return Response(
+        dataset_svg(dataset),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
