@@ -4,6 +4,7 @@ decision-boundary grid and per-neuron pictures. Evaluation runs in eval mode wit
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -22,6 +23,44 @@ def tensor_norms(tensors: list[Tensor]) -> list[float]:
     if not tensors:
         return []
     return torch.stack(torch._foreach_norm(tensors)).tolist()
+
+
+class StepMeter:
+    """Per-optimizer-step measurements in a handful of torch calls.
+
+    Call `before_step` after backward and before clipping / decay / the optimizer step,
+    then `after_step`; both under torch.no_grad(). The update norm is the real change
+    of the weights across everything in between (decay, clipping, the optimizer's rule),
+    not lr·grad. Per-op overhead dominates tiny nets, hence foreach ops, reused buffers
+    and one tolist() for every scalar."""
+
+    def __init__(
+        self, weights: Sequence[Tensor], biases: Sequence[Tensor], extras: Sequence[Tensor]
+    ) -> None:
+        self.weights = list(weights)
+        self.params = [*weights, *biases, *extras]  # grad norms: weights, biases, then extras
+        self._before = [torch.empty_like(w, requires_grad=False) for w in weights]
+        self._pending: list[Tensor] = []
+
+    def before_step(self, loss: Tensor) -> None:
+        grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params]
+        self._pending = [loss, *torch._foreach_norm(grads)]
+        torch._foreach_copy_(self._before, self.weights)
+
+    def after_step(self) -> tuple[float, dict[str, Any]]:
+        """(batch loss, {grad_norm, grad_w, grad_b, update_ratio, weight_norm})."""
+        torch._foreach_sub_(self._before, self.weights)  # minus the change: same norm
+        norms = torch._foreach_norm(self._before + self.weights)
+        flat: list[float] = torch.stack([*self._pending, *norms]).tolist()
+        nl, npar = len(self.weights), len(self.params)
+        upd, wn = flat[1 + npar : 1 + npar + nl], flat[1 + npar + nl :]
+        return flat[0], {
+            "grad_norm": math.sqrt(sum(g * g for g in flat[1 : 1 + npar])),
+            "grad_w": flat[1 : 1 + nl],
+            "grad_b": flat[1 + nl : 1 + 2 * nl],
+            "update_ratio": [u / w if w > 0 else 0.0 for u, w in zip(upd, wn, strict=True)],
+            "weight_norm": wn,
+        }
 
 
 def split_scores(out: Tensor, y: Tensor, loss: float, task: str) -> dict[str, float]:

@@ -22,8 +22,15 @@ import torch
 
 from app.nn.datasets import Data, featurize, make_data
 from app.nn.losses import loss_function
-from app.nn.metrics import evaluate, grid_picture, neuron_pictures, symmetry, weight_lists
-from app.nn.model import Network, build_model
+from app.nn.metrics import (
+    StepMeter,
+    evaluate,
+    grid_picture,
+    neuron_pictures,
+    symmetry,
+    weight_lists,
+)
+from app.nn.model import Network, build_model, fast_forward
 from app.nn.optim import LIVE_GROUP_KEYS, OPTIMIZERS, build_optimizer
 from app.nn.schedules import Schedule
 from app.nn.spec import Spec
@@ -92,6 +99,9 @@ class Trainer:
         self.biases = [lin.bias for lin in linears]
         ids = {id(p) for p in self.weights + self.biases}
         self.extras = [p for p in self.model.parameters() if id(p) not in ids]
+        self.params: list[torch.Tensor] = [*self.weights, *self.biases, *self.extras]
+        self.meter = StepMeter(self.weights, self.biases, self.extras)
+        self._forward = fast_forward(self.model) if isinstance(self.model, Network) else self.model
         self.optimizer = build_optimizer(
             self.opt_name,
             t.optimizer.lr,
@@ -107,6 +117,8 @@ class Trainer:
         self.schedule = Schedule(
             t.schedule.name, t.schedule.params(), self.steps_per_epoch, self.total_steps
         )
+        # Something reads the epoch-end evaluation even when it is not streamed.
+        self._epoch_monitor = self.schedule.plateau is not None or t.early_stopping is not None
         self.step = 0
         self.epoch = 0
         self._stop_requested = False
@@ -155,12 +167,14 @@ class Trainer:
         bs = self.batch_size
         while self.epoch < self.spec.train.epochs:
             perm = torch.randperm(n, generator=self.order_gen)
-            for i in range(self.steps_per_epoch):
+            # Shuffle once per epoch; each batch is then a view, not an index op per step.
+            xs, ys, raws = train.x[perm], train.y[perm], train.raw[perm]
+            batches = zip(xs.split(bs), ys.split(bs), raws.split(bs), strict=True)
+            for i, (xb, yb, raw) in enumerate(batches):
                 if self._stop_requested:
                     yield self._end("stopped", "stopped by the user")
                     return
-                idx = perm[i * bs : (i + 1) * bs]
-                rec = self._train_step(idx)
+                rec = self._train_step(xb, yb, raw)
                 yield rec
                 if rec["diverged"]:
                     yield self._end("diverged", rec["diverged"])
@@ -168,10 +182,13 @@ class Trainer:
                 if eval_every and self.step % eval_every == 0 and i + 1 < self.steps_per_epoch:
                     yield self.evaluation()
             self.epoch += 1
-            ev = self.evaluation()
-            early = self._epoch_end(ev)
-            if eval_every == 0 or self.step % eval_every == 0 or early:
-                yield ev
+            wanted = eval_every == 0 or self.step % eval_every == 0
+            early = ""
+            if wanted or self._epoch_monitor:
+                ev = self.evaluation()
+                early = self._epoch_end(ev)
+                if wanted or early:
+                    yield ev
             if early:
                 status, reason = "finished", early
                 break
@@ -182,15 +199,6 @@ class Trainer:
     def run(self) -> Record:
         """Train to the end; return the end record."""
         return deque(self.records(), maxlen=1)[0]
-
-    def _batch(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        train = self.data.train
-        noise = self.hp["input_noise"]
-        if noise:
-            raw = train.raw[idx]
-            raw = raw + torch.randn(raw.shape, generator=self.noise_gen) * noise
-            return featurize(raw, self.data.features), train.y[idx]
-        return train.x[idx], train.y[idx]
 
     def penalty(self) -> torch.Tensor | None:
         """L1·Σ|w| + L2/2·Σw² over the Linear weights (never biases or norm params)."""
@@ -209,38 +217,30 @@ class Trainer:
         pen = self.penalty()
         return loss, pen if pen is not None else torch.zeros(())
 
-    def _train_step(self, idx: torch.Tensor) -> Record:
+    def _train_step(self, xb: torch.Tensor, yb: torch.Tensor, raw: torch.Tensor) -> Record:
         t = self.spec.train
         lr = self.hp["lr"] * self.schedule.factor(self.step)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        xb, yb = self._batch(idx)
-        loss = self.loss_fn(self.model(xb), yb, t.label_smoothing, t.huber_delta)
+        noise = self.hp["input_noise"]
+        if noise:
+            raw = raw + torch.randn(raw.shape, generator=self.noise_gen) * noise
+            xb = featurize(raw, self.data.features)
+        loss = self.loss_fn(self._forward(xb), yb, t.label_smoothing, t.huber_delta)
         pen = self.penalty()
         total = loss + pen if pen is not None else loss
-        self.optimizer.zero_grad(set_to_none=True)
+        params = self.params
+        for p in params:  # optimizer.zero_grad(set_to_none=True) without its overhead
+            p.grad = None
         total.backward()
-        params = self.weights + self.biases + self.extras
-        grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
         with torch.no_grad():
-            grad_norms = torch._foreach_norm(grads)
+            self.meter.before_step(loss)
             clipped = self._clip(params)
-            before = torch._foreach_mul(self.weights, 1.0)
             if self.manual_decay and self.hp["weight_decay"]:
                 torch._foreach_mul_(self.weights, 1 - lr * self.hp["weight_decay"])
             self.optimizer.step()
-            updates = torch._foreach_norm(torch._foreach_sub(self.weights, before))
-            wnorms = torch._foreach_norm(self.weights)
-            nl = len(self.weights)
-            # One tolist() for every scalar: per-op overhead dominates tiny nets.
-            flat = torch.stack([loss.detach(), *grad_norms[: 2 * nl], *updates, *wnorms]).tolist()
+            loss_v, measured = self.meter.after_step()
         self.step += 1
-        loss_v = flat[0]
-        gw, gb = flat[1 : 1 + nl], flat[1 + nl : 1 + 2 * nl]
-        upd, wn = flat[1 + 2 * nl : 1 + 3 * nl], flat[1 + 3 * nl :]
-        total_sq = sum(g * g for g in flat[1 : 1 + 2 * nl])
-        if self.extras:
-            total_sq += sum(float(g) ** 2 for g in grad_norms[2 * nl :])
         rec: Record = {
             "kind": "step",
             "step": self.step,
@@ -248,15 +248,11 @@ class Trainer:
             + (self.step - self.epoch * self.steps_per_epoch) / self.steps_per_epoch,
             "loss": loss_v,
             "lr": lr,
-            "grad_norm": math.sqrt(total_sq),
-            "grad_w": gw,
-            "grad_b": gb,
-            "update_ratio": [u / w if w > 0 else 0.0 for u, w in zip(upd, wn, strict=True)],
-            "weight_norm": wn,
+            **measured,
             "diverged": self._divergence(loss_v),
         }
         if pen is not None:
-            rec["penalty"] = float(pen)
+            rec["penalty"] = float(pen.detach())
         if clipped is not None:
             rec["grad_norm_clipped"] = clipped
         return rec
