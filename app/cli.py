@@ -122,6 +122,27 @@ def train(
         print_final(result)
 
 
+@cli.command()
+def serve(
+    host: str | None = typer.Option(None, help="interface to bind (default from settings)"),
+    port: int | None = typer.Option(None, help="TCP port (default from settings)"),
+    log_level: str = typer.Option("info", help="uvicorn log level"),
+) -> None:
+    """Serve the web app and the run service (uvicorn)."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=log_level,
+        ws_max_size=settings.max_body_bytes,
+        timeout_graceful_shutdown=5,
+    )
+
+
 def configure_torch() -> None:
     import torch
 

@@ -35,6 +35,24 @@ class Settings(BaseSettings):
     executor: str = "local"  # local | queue
     workers: int = 0  # 0 = number of CPU cores
     torch_threads: int = 1
+    worker_nice: int = 10  # measured: keeps the API's p99 low while runs train
+
+    # Run service limits (runs holding a worker = training or paused).
+    max_training_runs: int = 0  # 0 = the worker pool size; extra runs wait in a queue
+    max_queued: int = 32  # beyond it POST /api/runs answers 429
+    max_runs_per_client: int = 8  # queued + training + paused runs per client address
+    max_run_seconds: float = 600.0  # training time per run (paused time excluded)
+    max_paused_seconds: float = 900.0  # a paused run holds a worker; then it is stopped
+
+    # Streaming.
+    frame_rate: float = 20.0  # metrics frames per second per run, at most
+    snapshot_rate: float = 4.0  # decision-boundary snapshots per second per run, at most
+    event_buffer: int = 2048  # recent events per run kept exactly for replay
+    history_points: int = 1000  # decimated metric frames kept per run (memory and db)
+    keep_finished: int = 64  # finished runs whose full event log stays in memory
+    checkpoint_seconds: float = 10.0  # how often training runs' curves are persisted
+    heartbeat_seconds: float = 15.0  # idle WebSocket heartbeat
+    max_body_bytes: int = 65536  # request bodies (specs) and WebSocket messages
 
     def limits(self) -> Limits:
         return Limits(

@@ -1,0 +1,54 @@
+"""create_app() + lifespan: the only module that wires the layers together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from app.runs.executors import make_executor
+from app.runs.manager import RunManager
+from app.runs.store import Store
+from app.settings import Settings, get_settings
+from app.web import api, pages, ws
+
+ROOT = Path(__file__).resolve().parent.parent  # static/ and templates/ live beside app/
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Long-lived objects belong to the lifespan: nothing starts at import time.
+        manager = RunManager(settings, Store(settings.db_url()), make_executor(settings))
+        await manager.start()
+        app.state.manager = manager
+        try:
+            yield
+        finally:
+            await manager.close()
+
+    app = FastAPI(
+        title="Backprop Playground",
+        version="0.1.0",
+        description="Watch neural networks learn. See docs/API.md for the event stream.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    api.install_error_handlers(app)
+    api.install_openapi(app)
+    app.include_router(api.router)
+    app.include_router(ws.router)
+    app.include_router(pages.router)
+    if (ROOT / "static").is_dir():
+        app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+    if (ROOT / "templates").is_dir():
+        app.state.templates = Jinja2Templates(directory=ROOT / "templates")
+    return app

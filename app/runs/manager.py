@@ -1,0 +1,416 @@
+"""The run manager: create, queue, control and observe runs; the one API of app.runs.
+
+It owns the in-memory state of runs (RunState + their RunLog on the event bus), the
+queue, the limits and the bookkeeping of events coming back from the executor. It is
+single-threaded: everything happens on the event loop, the database works on its own
+thread (Store) and training happens in worker processes (Executor).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pydantic import ValidationError
+
+from app.nn.spec import Spec, error_list, validate_spec
+from app.runs.errors import Busy, Conflict, Invalid, NotFound, Unavailable
+from app.runs.events import TERMINAL, Event, EventBus, make_event, status_fields
+from app.runs.executors import Executor
+from app.runs.live import validate_changes
+from app.runs.state import RunState, status_history, view_of_row
+from app.runs.store import Store
+from app.settings import Settings
+
+ACK_TIMEOUT = 5.0  # seconds a worker has to confirm a live hyper-parameter change
+MAX_STEP_REQUEST = 100_000
+
+
+class RunManager:
+    def __init__(self, settings: Settings, store: Store, executor: Executor) -> None:
+        self.settings = settings
+        self.limits = settings.limits()
+        self.store = store
+        self.executor = executor
+        self.bus = EventBus(settings.event_buffer, settings.history_points)
+        self.runs: dict[str, RunState] = {}
+        self.queue: deque[str] = deque()
+        self.assigned: set[str] = set()  # runs an executor holds (training or paused)
+        self.finished: deque[str] = deque()  # ended runs still in memory, oldest first
+        self._ack_ids = itertools.count(1)
+        self._checkpointer: asyncio.Task[None] | None = None
+        self.closing = False
+
+    # ---- lifecycle --------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.store.open()
+        await self.store.call(self.store.interrupt_unfinished)
+        await self.executor.start(self)
+        self._checkpointer = asyncio.get_running_loop().create_task(self._checkpoint_loop())
+
+    async def close(self) -> None:
+        self.closing = True
+        if self._checkpointer is not None:
+            self._checkpointer.cancel()
+        for run in list(self.runs.values()):
+            if run.active:
+                when = (
+                    "while this run was training" if run.status != "queued" else "before it started"
+                )
+                self._end(run, "interrupted", f"the server shut down {when}")
+        await self.executor.close()
+        await self.store.close()
+
+    # ---- creating runs ------------------------------------------------------------------
+    def validate(self, data: Any) -> Spec:
+        """The validated spec, or Invalid with field-level messages."""
+        try:
+            return validate_spec(data, self.limits)
+        except ValidationError as exc:
+            raise Invalid(error_list(exc)) from None
+        except (RecursionError, ValueError, TypeError) as exc:
+            raise Invalid([{"field": "spec", "message": f"invalid spec: {exc}"}]) from None
+
+    async def create(self, data: Any, client: str, paused: bool = False) -> dict[str, Any]:
+        spec = self.validate(data)
+        steps = spec.total_steps()
+        if self.closing:
+            raise Unavailable("the server is shutting down")
+        mine = sum(1 for r in self.runs.values() if r.active and r.client == client)
+        if mine >= self.settings.max_runs_per_client:
+            raise Busy(
+                f"you already have {mine} runs queued or training (the limit is "
+                f"{self.settings.max_runs_per_client}); stop one first"
+            )
+        if not (self._can_dispatch() and not self.queue) and (
+            len(self.queue) >= self.settings.max_queued
+        ):
+            raise Busy("queue full, try again in a moment")
+        run_id = uuid.uuid4().hex[:12]
+        resolved = spec.model_dump(mode="json")
+        run = RunState(run_id, client, resolved, time.time(), steps, self.bus.open(run_id))
+        run.start_paused = paused
+        run.position = len(self.queue) + 1
+        self.runs[run_id] = run
+        self.queue.append(run_id)
+        first = make_event(run_id, 1, "status", status_fields("queued", None, run.position))
+        run.log.append(first)
+        self.store.submit(self.store.insert_run, run.row(), [first])
+        self._dispatch()
+        return {"id": run_id, "status": run.status}
+
+    # ---- dispatching --------------------------------------------------------------------
+    def _max_training(self) -> int:
+        return self.settings.max_training_runs or self.settings.worker_count()
+
+    def _can_dispatch(self) -> bool:
+        return (
+            not self.closing
+            and len(self.assigned) < self._max_training()
+            and self.executor.free_slots() > 0
+        )
+
+    def _dispatch(self) -> None:
+        moved = False
+        while self.queue and self._can_dispatch():
+            run = self.runs[self.queue.popleft()]
+            moved = True
+            job = {
+                "run_id": run.id,
+                "spec": run.spec,
+                "seq": run.log.last_seq + 1,
+                "paused": run.start_paused,
+                "limits": self.limits.as_dict(),
+                "options": {
+                    "frame_rate": self.settings.frame_rate,
+                    "snapshot_rate": self.settings.snapshot_rate,
+                    "max_seconds": self.settings.max_run_seconds,
+                    "max_paused_seconds": self.settings.max_paused_seconds,
+                },
+            }
+            self.executor.submit(job)
+            self.assigned.add(run.id)
+            run.status = "paused" if run.start_paused else "running"
+            run.position = None
+        if moved:
+            self._announce_positions()
+
+    def _announce_positions(self) -> None:
+        for index, run_id in enumerate(self.queue):
+            run = self.runs[run_id]
+            if run.position != index + 1:
+                run.position = index + 1
+                fields = status_fields("queued", None, run.position)
+                run.log.append(make_event(run.id, run.log.last_seq + 1, "status", fields))
+
+    # ---- executor callbacks (ExecutorSink) ----------------------------------------------
+    def on_event(self, run_id: str, meta: dict[str, Any], data: bytes) -> None:
+        run = self.runs.get(run_id)
+        if run is None:
+            return
+        event = Event(int(meta["seq"]), str(meta["type"]), data, meta)
+        if not run.log.append(event):
+            return
+        if event.type == "metrics":
+            run.step = int(meta.get("step") or 0)
+            run.epoch = float(meta.get("epoch") or 0)
+        elif event.type == "start":
+            self.store.submit(self.store.append, run.id, [event], {})
+        elif event.type == "status":
+            self._on_status(run, event)
+
+    def _on_status(self, run: RunState, event: Event) -> None:
+        meta = event.meta
+        run.status, run.reason = meta["status"], meta.get("reason")
+        updates: dict[str, Any] = {
+            "status": run.status,
+            "reason": run.reason,
+            "last_seq": event.seq,
+            "step": run.step,
+        }
+        if run.status in TERMINAL:
+            self._finished(run, meta.get("summary"))
+            return
+        if run.started_at is None and run.status in ("running", "paused"):
+            run.started_at = updates["started_at"] = time.time()
+        self.store.submit(self.store.append, run.id, [event], updates)
+
+    def on_ack(self, run_id: str, meta: dict[str, Any]) -> None:
+        run = self.runs.get(run_id)
+        future = run.acks.pop(int(meta.get("id") or 0), None) if run else None
+        if future is not None and not future.done():
+            future.set_result(meta)
+
+    def on_lost(self, run_id: str, reason: str) -> None:
+        self.assigned.discard(run_id)
+        run = self.runs.get(run_id)
+        if run is not None and not run.terminal:
+            self._end(run, "failed", reason)
+        self._dispatch()
+
+    def on_capacity(self) -> None:
+        self._dispatch()
+
+    # ---- ending -------------------------------------------------------------------------
+    def _end(self, run: RunState, status: str, reason: str) -> None:
+        """End a run from here (not from its worker): failed, stopped in queue, shutdown."""
+        summary = {
+            "status": status,
+            "reason": reason,
+            "step": run.step,
+            "epoch": run.epoch,
+            "best_epoch": None,
+            "final": None,
+            "seconds": None,
+        }
+        fields = status_fields(status, reason, None, summary)
+        self.on_event(run.id, *_split(make_event(run.id, run.log.last_seq + 1, "status", fields)))
+
+    def _finished(self, run: RunState, summary: dict[str, Any] | None) -> None:
+        run.summary, run.finished_at, run.position = summary, time.time(), None
+        self.assigned.discard(run.id)
+        with contextlib.suppress(ValueError):
+            self.queue.remove(run.id)
+        for future in run.acks.values():
+            if not future.done():
+                future.set_result({"ok": False, "error": f"the run has {run.status}"})
+        run.acks.clear()
+        if run.deleted:
+            self._forget(run.id)
+            self.store.submit(self.store.delete_run, run.id)
+        else:
+            self.store.submit(self.store.replace_events, run.id, run.log.persistable(), run.row())
+            self.finished.append(run.id)
+            while len(self.finished) > self.settings.keep_finished:
+                self._forget(self.finished.popleft())
+        self._announce_positions()
+
+    def _forget(self, run_id: str) -> None:
+        """Drop a run from memory; the store still answers for it (unless deleted)."""
+        self.runs.pop(run_id, None)
+        self.bus.drop(run_id)
+
+    async def _checkpoint_loop(self) -> None:
+        """Persist the curves of training runs now and then: a crash keeps most of them."""
+        while True:
+            await asyncio.sleep(self.settings.checkpoint_seconds)
+            for run in list(self.runs.values()):
+                if run.status in ("running", "paused") and run.log.last_seq > run.checkpointed_seq:
+                    run.checkpointed_seq = run.log.last_seq
+                    events = run.log.persistable()
+                    self.store.submit(self.store.replace_events, run.id, events, run.row())
+
+    # ---- control ------------------------------------------------------------------------
+    async def _known(self, run_id: str) -> RunState:
+        """The live run, or Conflict if it exists only in the store (it has ended)."""
+        run = self.runs.get(run_id)
+        if run is not None and not run.deleted:
+            return run
+        row = await self.store.call(self.store.get_run, run_id)
+        if row is None or run is not None:
+            raise NotFound(f"no run {run_id!r}")
+        raise Conflict(f"the run has {row['status']}")
+
+    @staticmethod
+    def _refuse(run: RunState, action: str) -> Conflict:
+        if run.terminal:
+            return Conflict(f"cannot {action}: the run has {run.status}")
+        if run.status == "queued":
+            return Conflict(f"cannot {action}: the run is queued and has not started")
+        return Conflict(f"cannot {action}: the run is {run.status}")
+
+    def _send(self, run: RunState, message: dict[str, Any]) -> None:
+        if not self.executor.control(run.id, message):
+            raise Conflict(f"the run is {run.status} but no worker holds it")
+
+    async def pause(self, run_id: str) -> dict[str, Any]:
+        run = await self._known(run_id)
+        if run.status != "running":
+            raise self._refuse(run, "pause")
+        self._send(run, {"op": "pause"})
+        run.status = "paused"
+        return {"id": run.id, "status": run.status}
+
+    async def resume(self, run_id: str) -> dict[str, Any]:
+        run = await self._known(run_id)
+        if run.status != "paused":
+            raise self._refuse(run, "resume")
+        self._send(run, {"op": "resume"})
+        run.status = "running"
+        return {"id": run.id, "status": run.status}
+
+    async def step(self, run_id: str, n: int = 1) -> dict[str, Any]:
+        if not 1 <= n <= MAX_STEP_REQUEST:
+            raise Invalid(
+                [{"field": "n", "message": f"{n} is out of range [1, {MAX_STEP_REQUEST}]"}]
+            )
+        run = await self._known(run_id)
+        if run.status != "paused":
+            raise self._refuse(run, "step (pause it first)")
+        self._send(run, {"op": "step", "n": n})
+        return {"id": run.id, "status": run.status, "steps": n}
+
+    async def stop(self, run_id: str) -> dict[str, Any]:
+        run = await self._known(run_id)
+        if run.terminal:
+            raise self._refuse(run, "stop")
+        if run.status == "queued":
+            self._end(run, "stopped", "stopped before it started")
+        else:
+            self._send(run, {"op": "stop"})
+        return {"id": run.id, "status": run.status}
+
+    async def set_params(self, run_id: str, data: Any) -> dict[str, Any]:
+        changes = validate_changes(data, self.limits)
+        run = await self._known(run_id)
+        if run.status not in ("running", "paused"):
+            raise self._refuse(run, "change live parameters")
+        ack_id = next(self._ack_ids)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        run.acks[ack_id] = future
+        self._send(run, {"op": "set", "id": ack_id, "changes": changes})
+        try:
+            reply = await asyncio.wait_for(future, ACK_TIMEOUT)
+        except TimeoutError:
+            raise Unavailable("the worker did not confirm the change in time") from None
+        finally:
+            run.acks.pop(ack_id, None)
+        if not reply.get("ok"):
+            field = next(iter(changes)) if len(changes) == 1 else "body"
+            raise Invalid([{"field": field, "message": str(reply.get("error"))}])
+        return {"id": run.id, "status": run.status, "applied": reply.get("applied", {})}
+
+    async def delete(self, run_id: str) -> None:
+        run = self.runs.get(run_id)
+        if run is None or run.deleted:
+            if run is None and await self.store.call(self.store.get_run, run_id) is not None:
+                self.store.submit(self.store.delete_run, run_id)
+                return
+            raise NotFound(f"no run {run_id!r}")
+        run.deleted = True
+        if run.status == "queued":
+            self._end(run, "stopped", "deleted before it started")
+        elif run.active:
+            self._send(run, {"op": "stop", "reason": "deleted"})
+        else:
+            self._forget(run.id)
+            with contextlib.suppress(ValueError):
+                self.finished.remove(run.id)
+            self.store.submit(self.store.delete_run, run.id)
+
+    # ---- reading ------------------------------------------------------------------------
+    async def get(self, run_id: str) -> dict[str, Any]:
+        run = self.runs.get(run_id)
+        if run is not None and run.deleted:
+            raise NotFound(f"no run {run_id!r}")
+        if run is not None:
+            view = run.view()
+            history = [e for e in run.log.pinned if e.type == "status"]
+        else:
+            history = await self.store.call(self.store.status_history, run_id)
+            row = await self.store.call(self.store.get_run, run_id)
+            if row is None:
+                raise NotFound(f"no run {run_id!r}")
+            view = view_of_row(row)
+        view["history"] = status_history(history)
+        return view
+
+    async def list_runs(self, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+        rows, total = await self.store.call(self.store.list_runs, limit, offset)
+        items = []
+        for row in rows:
+            run = self.runs.get(row["id"])
+            if run is not None and run.deleted:
+                continue
+            items.append(run.view() if run is not None else view_of_row(row))
+        return {"runs": items, "total": total, "limit": limit, "offset": offset}
+
+    async def events(self, run_id: str, after: int) -> tuple[list[Event], str, int]:
+        """(events after seq `after`, current status, last seq)."""
+        run = self.runs.get(run_id)
+        if run is not None and not run.deleted:
+            return run.log.after(after), run.status, run.log.last_seq
+        row = await self.store.call(self.store.get_run, run_id)
+        if row is None or run is not None:
+            raise NotFound(f"no run {run_id!r}")
+        events = await self.store.call(self.store.get_events, run_id, after)
+        return events, row["status"], row["last_seq"]
+
+    async def follow(self, run_id: str, after: int) -> AsyncIterator[list[Event]]:
+        """Batches of events after `after`, live, until the run ends; [] = idle tick."""
+        run = self.runs.get(run_id)
+        if run is None or run.deleted:
+            events, _, _ = await self.events(run_id, after)  # ended: replay the store
+            if events:
+                yield events
+            return
+        log, cursor = run.log, after
+        while True:
+            batch = log.after(cursor)
+            if batch:
+                cursor = batch[-1].seq
+                yield batch
+                continue
+            if log.done:
+                return
+            if not await log.wait(cursor, self.settings.heartbeat_seconds):
+                yield []
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": "ok" if not self.closing else "closing",
+            "training": len(self.assigned),
+            "queued": len(self.queue),
+            "max_training": self._max_training(),
+            **self.executor.info(),
+        }
+
+
+def _split(event: Event) -> tuple[dict[str, Any], bytes]:
+    return event.meta, event.data

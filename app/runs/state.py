@@ -1,0 +1,102 @@
+"""A run as the manager tracks it in memory, and the JSON views the API returns."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from app.runs.events import ACTIVE, TERMINAL, Event, RunLog
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(eq=False)
+class RunState:
+    id: str
+    client: str
+    spec: dict[str, Any]
+    created_at: float
+    total_steps: int
+    log: RunLog
+    status: str = "queued"
+    reason: str | None = None
+    summary: dict[str, Any] | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    step: int = 0
+    epoch: float = 0.0
+    start_paused: bool = False
+    deleted: bool = False  # hidden at once; removed from the store when it has ended
+    position: int | None = None
+    checkpointed_seq: int = 0
+    acks: dict[int, Any] = field(default_factory=dict)
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    def row(self) -> dict[str, Any]:
+        """The columns of the store's runs table."""
+        return {
+            "id": self.id,
+            "client": self.client,
+            "status": self.status,
+            "reason": self.reason,
+            "spec": self.spec,
+            "summary": self.summary,
+            "created_at": self.created_at,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "total_steps": self.total_steps,
+            "step": self.step,
+            "last_seq": self.log.last_seq,
+        }
+
+    def view(self) -> dict[str, Any]:
+        return view_of_row(self.row(), self.position)
+
+
+def view_of_row(row: dict[str, Any], position: int | None = None) -> dict[str, Any]:
+    """What GET /api/runs/{id} answers (the list items are the same objects)."""
+    return {
+        "id": row["id"],
+        "status": row["status"],
+        "reason": row["reason"],
+        "queue_position": position if row["status"] == "queued" else None,
+        "spec": row["spec"],
+        "summary": row["summary"],
+        "created_at": iso(row["created_at"]),
+        "started_at": iso(row["started_at"]),
+        "finished_at": iso(row["finished_at"]),
+        "step": row["step"],
+        "total_steps": row["total_steps"],
+        "last_seq": row["last_seq"],
+    }
+
+
+def status_history(events: list[Event]) -> list[dict[str, Any]]:
+    """[{seq, status, reason, at}] from status events (position updates collapsed)."""
+    out: list[dict[str, Any]] = []
+    for event in events:
+        body = json.loads(event.data)
+        if out and out[-1]["status"] == body["status"]:
+            continue
+        out.append(
+            {
+                "seq": event.seq,
+                "status": body["status"],
+                "reason": body.get("reason"),
+                "at": iso(body.get("at")),
+            }
+        )
+    return out
