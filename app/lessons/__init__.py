@@ -1,0 +1,1 @@
+"""Lessons: presets that reproduce one concept each, stored as data (see registry.py)."""

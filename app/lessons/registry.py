@@ -1,0 +1,221 @@
+"""Lessons: one JSON file per concept under data/, loaded into one registry.
+
+A lesson is data, not a code path: a title, our explanation, the charts to watch, and either
+one experiment spec or one comparison (a base spec plus per-member overrides). Every spec is
+validated with the engine's own `validate_spec` when the registry loads, so a broken lesson
+fails at start-up (and in the tests), never when someone clicks it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator, Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.nn.spec import Limits, Spec, validate_spec
+
+# The charts and diagnostics a lesson may point at; the UI highlights these panels.
+WATCH: dict[str, str] = {
+    "loss": "training (and validation) loss per step",
+    "accuracy": "train / validation / test accuracy",
+    "boundary": "the decision boundary (or fitted curve) over the input square",
+    "neurons": "what each hidden unit computes over the input square",
+    "lr": "the learning rate actually used at each step",
+    "grad_norms": "gradient norm of each layer's weights",
+    "update_ratio": "update size / weight size per layer (reference 1e-3)",
+    "weight_norm": "norm of each layer's weights",
+    "dead": "fraction of hidden units that output zero on every training point",
+    "saturated": "fraction of activations stuck at the flat ends of tanh / sigmoid",
+    "act_std": "spread (std) of each hidden layer's activations",
+    "histograms": "activation and gradient histograms with percentile bands",
+    "symmetry": "mean cosine similarity between the incoming weights of a layer's units",
+    "loss_at_init": "the first loss against the chance level -log(1/classes)",
+    "flags": "vanishing / exploding gradient warnings",
+    "sparsity": "share of weights that are (almost) exactly zero",
+    "temperature": "the predicted class distribution at a point under temperature T",
+    "splits": "the train / validation / test scores side by side",
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Explanation(_Strict):
+    try_it: str = Field(alias="try", min_length=20, description="what to do in the playground")
+    see: str = Field(min_length=20, description="what happens, on which chart")
+    why: str = Field(min_length=20, description="the mechanism behind it")
+
+
+class Member(_Strict):
+    """One side of a comparison: a label and what differs from the base spec."""
+
+    label: str = Field(min_length=1, max_length=40)
+    overrides: dict[str, Any] = Field(
+        default_factory=dict, description="spec fragment deep-merged into the base"
+    )
+    every_layer: dict[str, Any] = Field(
+        default_factory=dict, description="fields merged into every hidden layer"
+    )
+
+
+class Comparison(_Strict):
+    base: dict[str, Any]
+    members: list[Member] = Field(min_length=2, max_length=8)
+
+    @field_validator("members")
+    @classmethod
+    def _unique(cls, v: list[Member]) -> list[Member]:
+        labels = [m.label for m in v]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"member labels must be unique: {labels}")
+        return v
+
+
+class Lesson(_Strict):
+    slug: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    number: int = Field(ge=1, le=24, description="the concept's row in CONCEPTS.md")
+    title: str = Field(min_length=3, max_length=80)
+    summary: str = Field(min_length=10, max_length=160, description="one line for the gallery")
+    explanation: Explanation
+    watch: list[str] = Field(min_length=1)
+    spec: dict[str, Any] | None = None
+    comparison: Comparison | None = None
+
+    @field_validator("watch")
+    @classmethod
+    def _watch(cls, v: list[str]) -> list[str]:
+        for key in v:
+            if key not in WATCH:
+                raise ValueError(f"unknown chart {key!r}; allowed: {', '.join(WATCH)}")
+        return v
+
+    @model_validator(mode="after")
+    def _one_experiment(self) -> Lesson:
+        if (self.spec is None) == (self.comparison is None):
+            raise ValueError("a lesson has exactly one of `spec` or `comparison`")
+        # Validate now so a broken lesson fails at load time, naming the member.
+        if self.spec is not None:
+            validate_spec(self.spec)
+        else:
+            for label, _ in member_specs(self):
+                assert label
+        return self
+
+    @property
+    def kind(self) -> str:
+        return "spec" if self.spec is not None else "comparison"
+
+    def to_spec(self, limits: Limits | None = None) -> Spec:
+        """The single experiment (spec lessons) or the base (comparisons)."""
+        if self.spec is not None:
+            return validate_spec(copy.deepcopy(self.spec), limits)
+        assert self.comparison is not None
+        return validate_spec(copy.deepcopy(self.comparison.base), limits)
+
+
+def deep_merge(base: Any, override: Any) -> Any:
+    """Override wins. Dicts merge key by key; a list of dicts merges item by item when both
+    lists have the same length (so `[{}, {"residual": true}]` touches only the second
+    layer); any other list, or one of another length, replaces the base list."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        out = dict(base)
+        for key, value in override.items():
+            out[key] = deep_merge(base[key], value) if key in base else copy.deepcopy(value)
+        return out
+    if (
+        isinstance(base, list)
+        and isinstance(override, list)
+        and len(base) == len(override)
+        and all(isinstance(x, dict) for x in base + override)
+    ):
+        return [deep_merge(b, o) for b, o in zip(base, override, strict=True)]
+    return copy.deepcopy(override)
+
+
+def member_data(base: dict[str, Any], member: Member) -> dict[str, Any]:
+    """The full spec dict of one member: base + overrides, then every_layer on each layer."""
+    data = deep_merge(copy.deepcopy(base), member.overrides)
+    if member.every_layer:
+        model = data.setdefault("model", {})
+        layers = model.get("layers")
+        if layers is None:
+            layers = Spec().model.model_dump()["layers"]
+        model["layers"] = [deep_merge(layer, member.every_layer) for layer in layers]
+    return data
+
+
+def member_specs(lesson: Lesson, limits: Limits | None = None) -> list[tuple[str, Spec]]:
+    """(label, validated spec) per member; a spec lesson yields one ("", spec) pair."""
+    if lesson.comparison is None:
+        return [("", lesson.to_spec(limits))]
+    base = lesson.comparison.base
+    out = []
+    for member in lesson.comparison.members:
+        try:
+            spec = validate_spec(member_data(base, member), limits)
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError
+            raise ValueError(f"member {member.label!r}: {exc}") from exc
+        out.append((member.label, spec))
+    return out
+
+
+def _read_all() -> dict[str, Lesson]:
+    folder = resources.files("app.lessons").joinpath("data")
+    lessons: dict[str, Lesson] = {}
+    for item in sorted(folder.iterdir(), key=lambda p: p.name):
+        if not item.name.endswith(".json"):
+            continue
+        try:
+            lesson = Lesson.model_validate(json.loads(item.read_text(encoding="utf-8")))
+        except ValueError as exc:
+            raise ValueError(f"lesson file {item.name}: {exc}") from exc
+        if lesson.slug in lessons:
+            raise ValueError(f"duplicate lesson slug {lesson.slug!r} in {item.name}")
+        lessons[lesson.slug] = lesson
+    return dict(sorted(lessons.items(), key=lambda kv: (kv[1].number, kv[0])))
+
+
+@cache
+def load_lessons() -> dict[str, Lesson]:
+    """Every lesson, ordered by concept number; read and validated once per process."""
+    return _read_all()
+
+
+class _Lessons(Mapping[str, Lesson]):
+    """slug -> Lesson, read on first use (nothing is loaded at import time)."""
+
+    def __getitem__(self, slug: str) -> Lesson:
+        try:
+            return load_lessons()[slug]
+        except KeyError:
+            raise KeyError(f"unknown lesson {slug!r}; allowed: {', '.join(self)}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(load_lessons())
+
+    def __len__(self) -> int:
+        return len(load_lessons())
+
+
+LESSONS: Mapping[str, Lesson] = _Lessons()
+
+
+def gallery() -> list[dict[str, Any]]:
+    """The gallery's cards: JSON-ready, in concept order."""
+    return [
+        {
+            "slug": lesson.slug,
+            "number": lesson.number,
+            "title": lesson.title,
+            "summary": lesson.summary,
+            "kind": lesson.kind,
+            "members": [m.label for m in lesson.comparison.members] if lesson.comparison else [],
+        }
+        for lesson in LESSONS.values()
+    ]
