@@ -49,3 +49,21 @@ def weights_copy(trainer: Trainer) -> list[torch.Tensor]:
 def without_timing(records: list[Record]) -> list[Record]:
     """Records minus wall-clock fields, which are the only legitimately varying values."""
     return [{k: v for k, v in r.items() if k != "seconds"} for r in records]
+
+
+def spiral_test_accuracy(seed: int) -> float:
+    """The issue's benchmark run: two-arm spiral (500 points, no noise), [16, 16] tanh,
+    Adam lr 0.01, batch 10, 300 epochs. Module-level so worker processes can import it."""
+    torch.set_num_threads(1)
+    spec = validate_spec(
+        {
+            "seed": seed,
+            "data": {"dataset": "spiral", "samples": 500, "noise": 0.0},
+            "model": {"layers": [{"units": 16, "activation": "tanh"}] * 2},
+            "train": {"optimizer": {"name": "adam", "lr": 0.01}, "batch_size": 10, "epochs": 300},
+            "stream": {"eval_every": 100_000},  # only the final scores matter here
+        }
+    )
+    end = Trainer(spec).run()
+    assert end["status"] == "finished", end["reason"]
+    return float(end["final"]["test_acc"])
