@@ -1,0 +1,140 @@
+"""The `backprop train` command: one JSON object with --json, a table without, and exit
+code 2 with the spec's own message for bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.nn.spec import validate_spec
+
+runner = CliRunner()
+QUICK = ["--samples", "60", "--epochs", "2"]
+
+
+def train(*args: str) -> Any:
+    return runner.invoke(cli, ["train", *args])
+
+
+def train_json(*args: str) -> dict[str, Any]:
+    result = train(*args, "--json")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1  # exactly one JSON object, nothing else on stdout
+    out: dict[str, Any] = json.loads(lines[0])
+    return out
+
+
+def test_json_output_for_classification() -> None:
+    out = train_json(
+        *QUICK,
+        "--dataset",
+        "spiral",
+        "--layers",
+        "8,8",
+        "--activation",
+        "relu",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.02",
+        "--batch-size",
+        "16",
+        "--seed",
+        "3",
+        "--init",
+        "kaiming_normal",
+    )
+    assert {"status", "epochs", "steps", "final", "spec"} <= set(out)
+    assert out["status"] == "finished" and out["epochs"] == 2 and out["steps"] == 2 * 2
+    final = out["final"]
+    assert set(final) == {f"{s}_{k}" for s in ("train", "val", "test") for k in ("loss", "acc")}
+    assert final["val_loss"] is None and final["val_acc"] is None  # no validation split
+    assert 0.0 <= final["test_acc"] <= 1.0 and final["train_loss"] > 0
+    spec = out["spec"]
+    assert validate_spec(spec).model_dump(mode="json") == spec  # the full resolved spec
+    assert spec["seed"] == 3 and spec["data"]["dataset"] == "spiral"
+    assert [layer["units"] for layer in spec["model"]["layers"]] == [8, 8]
+    assert {layer["activation"] for layer in spec["model"]["layers"]} == {"relu"}
+    assert spec["model"]["init"] == "kaiming_normal"
+    assert spec["train"]["optimizer"] == {
+        "name": "adam",
+        "lr": 0.02,
+        "beta1": 0.9,
+        "beta2": 0.999,
+        "eps": 1e-8,
+        "amsgrad": False,
+    }
+    assert spec["train"]["batch_size"] == 16
+
+
+def test_json_output_for_regression_with_a_spec_file(tmp_path: Path) -> None:
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(
+        json.dumps({"data": {"dataset": "sine", "val_fraction": 0.2}, "train": {"epochs": 1}})
+    )
+    out = train_json("--spec", str(spec_file), "--samples", "50")
+    final = out["final"]
+    assert set(final) == {
+        f"{s}_{k}" for s in ("train", "val", "test") for k in ("loss", "r2", "rmse")
+    }
+    assert all(final[k] is not None for k in final)  # every split has points
+    assert out["spec"]["data"]["val_fraction"] == 0.2 and out["spec"]["data"]["samples"] == 50
+
+
+def test_same_flags_same_numbers() -> None:
+    assert train_json(*QUICK)["final"] == train_json(*QUICK)["final"]
+    assert train_json(*QUICK)["final"] != train_json(*QUICK, "--seed", "1")["final"]
+
+
+def test_table_without_json() -> None:
+    result = train(*QUICK)
+    assert result.exit_code == 0, result.output
+    assert "finished after 2 epochs" in result.stdout and "loss" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--lr", "100"], "train.optimizer.lr: 100.0 is out of range [1e-06, 10.0]"),
+        (["--dataset", "nope"], "unknown dataset 'nope'; allowed: circle"),
+        (["--optimizer", "adamm"], "train.optimizer.name: unknown optimizer 'adamm'"),
+        (["--activation", "swish"], "model.layers.0.activation: unknown activation"),
+        (["--layers", "8,x"], "--layers: expected comma-separated unit counts"),
+        (["--layers", "100000"], "model.layers.0.units"),
+        (["--epochs", "0"], "train.epochs: 0 is out of range"),
+        (["--spec", "/nonexistent/spec.json"], "--spec /nonexistent/spec.json"),
+    ],
+)
+def test_bad_input_exits_2_with_the_spec_message(args: list[str], message: str) -> None:
+    result = train(*args, "--json")
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert result.stdout == ""  # no half-written JSON
+
+
+def test_unknown_flag_exits_2() -> None:
+    assert train("--bogus").exit_code == 2
+
+
+def test_console_script_end_to_end(tmp_path: Path) -> None:
+    """The installed `backprop` entry point, in a fresh process (1 torch thread)."""
+    exe = Path(sys.executable).with_name("backprop")
+    env = {**os.environ, "PLAYGROUND_TORCH_THREADS": "1"}
+    ok = subprocess.run(
+        [str(exe), "train", *QUICK, "--json"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["status"] == "finished"
+    bad = subprocess.run(
+        [str(exe), "train", "--lr", "-1"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert bad.returncode == 2 and "train.optimizer.lr" in bad.stderr and bad.stdout == ""
