@@ -71,7 +71,10 @@ def evaluate(model, split):
     if not has_norms:
         optimizer_expr = optimizer_expr.replace("biases + norms", "biases")
     if t.grad_clip or re.search(r'(?<!")\bparams\b', optimizer_expr):
-        setup.append(f"params = {everything}  # the app's order (the clipping norm sums in it)")
+        why = "the app's order: the clipping norm sums in it" if t.grad_clip else "all of them"
+        setup.append(f"params = {everything}  # {why}")
+    if "fused=" in optimizer_expr or "foreach=" in optimizer_expr:
+        setup.append("# The app's kernel choice: fused/foreach kernels round slightly differently.")
     setup.append(f"optimizer = {optimizer_expr}")
     if plateau:
         setup.append("plateau = Plateau()")
