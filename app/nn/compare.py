@@ -40,8 +40,8 @@ from app.nn.metrics import grid_picture, neuron_pictures, weight_lists
 from app.nn.model import Network, build_model
 from app.nn.optim import OPTIMIZERS
 from app.nn.spec import Spec
-from app.nn.stacked_optim import FAMILY
 from app.nn.stacked_train import StackedTrainer
+from app.nn.stacked_unified import family
 from app.nn.train import NEURON_PICTURE_MAX_UNITS, Trainer, build_data, derived_seeds, output_width
 
 Record = dict[str, Any]
@@ -54,7 +54,7 @@ def sequential_reason(specs: list[Spec]) -> str:
         return reason
     for spec in specs:
         name = spec.train.optimizer.name
-        if name not in FAMILY:
+        if family(name, spec.train.optimizer.params()) is None:
             return f"{OPTIMIZERS[name].label} has no stacked update"
     return ""
 

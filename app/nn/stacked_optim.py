@@ -2,12 +2,15 @@
 
 Each rule reproduces the arithmetic of torch.optim's single-tensor implementation of its
 optimizers (the path torch takes on CPU) for every row of a (m, n) block at once, with lr,
-betas, eps, momentum... as (m, 1) columns. One rule serves a family: sgd / momentum /
-nesterov are SGD with per-row momentum (0 for plain SGD, which is then exactly p -= lr·g),
-adam / adamw are Adam (decoupled weight decay is applied by the caller before the update, as
-the trainer does for every optimizer). tests/nn/test_compare.py checks each family against
-the real torch.optim run through the ordinary Trainer. Adafactor (factored per matrix) has no
-stacked rule: comparisons that use it train sequentially.
+betas, eps, momentum... as per-row values (a float when all rows agree, else an (m, 1)
+column). One rule serves a family: sgd / momentum / nesterov are SGD with per-row momentum
+(0 for plain SGD, which is then exactly p -= lr·g), adam / adamw are Adam (decoupled weight
+decay is applied by the caller before the update, as the Trainer does for every optimizer).
+Most rows go to the single UnifiedRule (stacked_unified.py, which also dispatches); these
+family rules serve the variants outside its recipe (AMSGrad, centered or momentum RMSProp,
+Adamax). tests/nn/test_compare.py checks them against the real torch.optim through the
+ordinary Trainer. Adafactor (factored per matrix) has no stacked rule: comparisons that use
+it train sequentially.
 """
 
 from __future__ import annotations
@@ -274,11 +277,3 @@ RULES: dict[str, type[StackedRule]] = {
     "radam": _RAdam,
     "adamax": _Adamax,
 }
-
-
-def make_rule(names: list[str], params: list[dict[str, Any]], n: int) -> StackedRule:
-    """The stacked rule for rows that all belong to one family."""
-    families = {FAMILY[name] for name in names}
-    if len(families) != 1:
-        raise ValueError(f"one rule serves one family, got {sorted(families)}")
-    return RULES[families.pop()](names, params, n)

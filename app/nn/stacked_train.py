@@ -9,6 +9,7 @@ tagged with "member". A member that diverges, early-stops or is stopped leaves t
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Iterator
@@ -26,10 +27,12 @@ from app.nn.model import Network
 from app.nn.optim import LIVE_GROUP_KEYS
 from app.nn.schedules import Schedule
 from app.nn.spec import Spec
-from app.nn.stacked_optim import FAMILY, StackedRule, make_rule
+from app.nn.stacked_optim import StackedRule
+from app.nn.stacked_unified import family, make_rule
 from app.nn.train import DIVERGE_FACTOR, derived_seeds
 
 Record = dict[str, Any]
+_ONE = torch.ones(())  # d(sum of member losses)/d(itself), reused every step
 
 
 @dataclass
@@ -59,11 +62,16 @@ class Member:
         return cls(index, spec, hp, sched)
 
 
+def _family(m: Member | Spec) -> str | None:
+    opt = (m.spec if isinstance(m, Member) else m).train.optimizer
+    return family(opt.name, opt.params())
+
+
 class StackedTrainer:
     """One batched loop over members with equal batch size (and everything else shared)."""
 
     def __init__(self, members: list[tuple[int, Spec]], data: Data, init: Network) -> None:
-        ordered = sorted(members, key=lambda m: FAMILY[m[1].train.optimizer.name])
+        ordered = sorted(members, key=lambda m: str(_family(m[1])))
         self.members = [Member.of(i, s) for i, s in ordered]
         self.active = list(self.members)
         spec = self.spec = ordered[0][1]
@@ -84,23 +92,17 @@ class StackedTrainer:
         self.stop_requested: set[int] = set()
         self.started = time.perf_counter()
         self._rules()
+        self._refresh()
 
     def _rules(self) -> None:
         """Contiguous row blocks per optimizer family (members are sorted by family)."""
-        blocks: list[tuple[int, int, StackedRule]] = []
+        self.blocks: list[tuple[int, int, StackedRule]] = []
         start = 0
-        while start < len(self.active):
-            fam = FAMILY[self.active[start].spec.train.optimizer.name]
-            end = start
-            while (
-                end < len(self.active) and FAMILY[self.active[end].spec.train.optimizer.name] == fam
-            ):
-                end += 1
-            opts = [m.spec.train.optimizer for m in self.active[start:end]]
+        for _, group in itertools.groupby(self.active, key=_family):
+            opts = [m.spec.train.optimizer for m in group]
             rule = make_rule([o.name for o in opts], [o.params() for o in opts], self.net.n)
-            blocks.append((start, end, rule))
-            start = end
-        self.blocks = blocks
+            self.blocks.append((start, start + len(opts), rule))
+            start += len(opts)
 
     # ---- control --------------------------------------------------------------------------
     def stop(self, index: int | None = None) -> None:
@@ -119,9 +121,13 @@ class StackedTrainer:
                     raise ValueError("grad_clip: this member was started without clipping")
                 m.hp[key] = value
             elif key in LIVE_GROUP_KEYS and key in rule.params[pos - a]:
+                opt = m.spec.train.optimizer
+                if family(opt.name, {**rule.params[pos - a], key: value}) != _family(m):
+                    raise ValueError(f"{key}: this change needs another update rule; restart")
                 rule.set_param(pos - a, key, value)
             else:
                 raise ValueError(f"{key}: not live-tunable for {m.spec.train.optimizer.name}")
+        self._refresh()
         return dict(changes)
 
     def row(self, index: int) -> torch.Tensor:
@@ -183,6 +189,16 @@ class StackedTrainer:
             return featurize(raw, self.data.features), train.y[idx]
         return train.x[idx], train.y[idx]
 
+    def _refresh(self) -> None:
+        """Per-member settings as lists and columns, rebuilt when members or hparams change."""
+        act = self.active
+        self.l1 = [m.hp["l1"] for m in act]
+        self.l2 = [m.hp["l2"] for m in act]
+        self.penalised = any(self.l1) or any(self.l2)
+        self.l1_col, self.l2_col = torch.tensor(self.l1), torch.tensor(self.l2).mul_(0.5)
+        self.modes = [self._clip_mode(m) for m in act]
+        self.decays = [m.hp["weight_decay"] for m in act]
+
     def _train_step(self, idx: torch.Tensor) -> list[Record]:
         t = self.spec.train
         act, net, p = self.active, self.net, self.p
@@ -191,50 +207,44 @@ class StackedTrainer:
         gen = self.dropout_gen if any(net.dropout) else None
         losses = self.loss(net.forward(p, xb, gen), yb, t.label_smoothing, t.huber_delta)
         total = losses
-        l1 = [m.hp["l1"] for m in act]
-        l2 = [m.hp["l2"] for m in act]
         pen = None
-        if any(l1) or any(l2):  # l1·Σ|w| + l2/2·Σw² over weights, per member
+        if self.penalised:  # l1·Σ|w| + l2/2·Σw² over weights, per member
             mask = net.weight_mask
-            pen = torch.tensor(l1) * (p.abs() @ mask) + 0.5 * torch.tensor(l2) * (p * p @ mask)
+            pen = self.l1_col * (p.abs() @ mask) + self.l2_col * (p * p @ mask)
             total = losses + pen
         p.grad = None
-        total.sum().backward()
+        total.sum().backward(_ONE)
         assert p.grad is not None
         g, pd = p.grad, p.detach()
         nl = len(net.shapes)
         with torch.no_grad():
-            modes = [self._clip_mode(m) for m in act]
+            modes = self.modes
             pre = g.square() @ net.segments if any(modes) else None  # norms are pre-clip
             clipped = self._clip(g, pre, modes) if pre is not None else None
             before = pd.clone()
-            wd = [m.hp["weight_decay"] * lr for m, lr in zip(act, lrs, strict=True)]
-            if any(wd):  # decoupled decay on weights, before the update (as the Trainer)
-                pd.mul_(1 - torch.tensor(wd).unsqueeze(1) * net.weight_mask)
+            if any(self.decays):  # decoupled decay on weights, before the update (as Trainer)
+                wd = torch.tensor([d * lr for d, lr in zip(self.decays, lrs, strict=True)])
+                pd.mul_(1 - wd.unsqueeze(1) * net.weight_mask)
             for a, b, rule in self.blocks:
                 rule.step(pd[a:b], g[a:b], lrs[a:b])
             # Every per-layer norm of every member from one matmul: (3, m, n) @ (n, 2L).
-            if pre is None:
-                norms = torch.stack([g, pd - before, pd]).square_() @ net.segments
-            else:
-                norms = torch.cat(
-                    [pre.unsqueeze(0), torch.stack([pd - before, pd]).square_() @ net.segments]
-                )
-            norms.sqrt_()
-            gn = norms[0]
-            cols = [losses.detach().unsqueeze(1), gn, norms[1, :, :nl], norms[2, :, :nl]]
+            sq = torch.stack([g, pd - before, pd]).square_() @ net.segments
+            if pre is not None:
+                sq[0] = pre
+            norms = [sq[0].sum(1, keepdim=True), sq[0], sq[1, :, :nl], sq[2, :, :nl]]
+            lead = [losses.detach().unsqueeze(1)]
             if pen is not None:
-                cols.append(pen.detach().unsqueeze(1))
+                lead.append(pen.detach().unsqueeze(1))
             if clipped is not None:
-                cols.append(clipped.unsqueeze(1))
-            rows = torch.cat(cols, 1).tolist()
+                lead.append(clipped.unsqueeze(1))
+            rows = torch.cat([*lead, torch.cat(norms, 1).sqrt_()], 1).tolist()
         self.step += 1
         frac = (self.step - self.epoch * self.steps_per_epoch) / self.steps_per_epoch
-        epoch, extra = self.epoch + frac, 1 + 4 * nl
+        epoch, o = self.epoch + frac, len(lead)  # row: lead, grad norm, w, b, update, weight
         recs = []
         for pos, (m, lr, row) in enumerate(zip(act, lrs, rows, strict=True)):
-            loss, wn = row[0], row[1 + 3 * nl : extra]
-            upd = row[1 + 2 * nl : 1 + 3 * nl]
+            loss, wn = row[0], row[o + 1 + 3 * nl :]
+            upd = row[o + 1 + 2 * nl : o + 1 + 3 * nl]
             rec: Record = {
                 "kind": "step",
                 "member": m.index,
@@ -242,17 +252,17 @@ class StackedTrainer:
                 "epoch": epoch,
                 "loss": loss,
                 "lr": lr,
-                "grad_norm": math.sqrt(sum(v * v for v in row[1 : 1 + 2 * nl])),
-                "grad_w": row[1 : 1 + nl],
-                "grad_b": row[1 + nl : 1 + 2 * nl],
+                "grad_norm": row[o],
+                "grad_w": row[o + 1 : o + 1 + nl],
+                "grad_b": row[o + 1 + nl : o + 1 + 2 * nl],
                 "update_ratio": [u / w if w > 0 else 0.0 for u, w in zip(upd, wn, strict=True)],
                 "weight_norm": wn,
                 "diverged": self._divergence(m, loss),
             }
-            if pen is not None and (l1[pos] or l2[pos]):
-                rec["penalty"] = row[extra]
+            if pen is not None and (self.l1[pos] or self.l2[pos]):
+                rec["penalty"] = row[1]
             if clipped is not None and modes[pos]:
-                rec["grad_norm_clipped"] = row[extra + (pen is not None)]
+                rec["grad_norm_clipped"] = row[1 + (pen is not None)]
             recs.append(rec)
         return recs
 
@@ -366,6 +376,7 @@ class StackedTrainer:
                 rules.append(rule)
         starts = [sum(r.m for r in rules[:j]) for j in range(len(rules))]
         self.blocks = [(s, s + r.m, r) for s, r in zip(starts, rules, strict=True)]
+        self._refresh()
         for m in members:
             assert m.row is not None
             yield {
