@@ -76,9 +76,9 @@
     const logy = $("opt-logy") && $("opt-logy").checked;
     return Object.assign({
       title: { text: title, font: { size: 13 } }, margin: { l: 48, r: 10, t: 30, b: 32 },
-      xaxis: { title: { text: xKey() } }, yaxis: { type: logy ? "log" : "linear" },
-      legend: { orientation: "h", y: -0.25, font: { size: 10 } }, uirevision: "keep",
-    }, extra || {});
+      xaxis: { title: { text: xKey() }, autorange: true },
+      legend: { orientation: "h", y: -0.3, font: { size: 10 } },
+    }, extra || {}, { yaxis: Object.assign({ type: logy ? "log" : "linear", autorange: true }, (extra || {}).yaxis || {}) });
   }
   function xKey() { return ($("opt-xaxis") && $("opt-xaxis").value) || "step"; }
   const CFG = { displayModeBar: false, responsive: true };
@@ -103,7 +103,7 @@
     const ratio = st.ratio.map((r, i) => ({ x, y: ema(r, beta), name: names[i] || `layer ${i + 1}`, line: { color: COLORS[i % COLORS.length] } }));
     Plotly.react("chart-ratio", ratio, layout("Update / weight ratio", { yaxis: { type: "log" },
       shapes: [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: 1e-3, y1: 1e-3, line: { dash: "dot", color: "#c8102e", width: 1 } }] }), CFG);
-    Plotly.react("chart-lr", [{ x, y: st.lr, name: "lr", line: { color: "#9467bd" } }], layout("Learning rate", { showlegend: false }), CFG);
+    Plotly.react("chart-lr", [{ x, y: st.lr, name: "lr", line: { color: "#9467bd" } }], layout("Learning rate", { showlegend: false, yaxis: { type: "linear", rangemode: "tozero" } }), CFG);
     stats.frames += 1;
     if (stats.firstFrameAt === null && st.step.length) stats.firstFrameAt = performance.now();
   }

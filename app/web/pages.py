@@ -20,11 +20,12 @@ from app.nn.datasets import DATASETS
 from app.nn.previews import split_points
 from app.nn.spec import Spec, error_list, validate_spec
 from app.nn.spec_url import from_query, to_url_query
-from app.web import choices
+from app.web import choices, ui_runs
 from app.web.forms import flatten, form_to_spec, layer_count, spec_to_values
 from app.web.previews import dataset_svg
 
 router = APIRouter(include_in_schema=False)
+router.include_router(ui_runs.router)
 
 
 def templates(request: Request) -> Any:
@@ -129,6 +130,7 @@ async def controls(request: Request) -> Response:
     if action:
         apply_action(tree, action, random.Random())
     headers: dict[str, str] = {}
+    live_note = ""
     try:
         spec = validate_spec(tree, limits(request))
     except ValidationError as exc:
@@ -139,7 +141,9 @@ async def controls(request: Request) -> Response:
         values = spec_to_values(spec.model_dump(mode="json"))
         query = to_url_query(spec)
         headers["HX-Replace-Url"] = "/?" + query if query else "/"
+        live_note = await ui_runs.apply_live(request, str(form.get("ui.run") or ""), spec)
     ctx = controls_context(request, values, errors)
+    ctx["live_note"] = live_note if not errors else ""
     return templates(request).TemplateResponse(
         request, "partials/_controls.html", ctx, headers=headers
     )
