@@ -119,6 +119,19 @@ def _identity(module: nn.Module) -> bool:
     return type(module) is nn.Identity
 
 
+def batch_norm_problem(net: nn.Module, n_train: int, batch_size: int) -> str:
+    """Why this net cannot train with these batches ("" if it can): torch's BatchNorm
+    needs 2+ samples per training batch, and a last partial batch of 1 counts too."""
+    has_bn = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in net.modules())
+    if not has_bn or (batch_size > 1 and n_train % batch_size != 1):
+        return ""
+    return (
+        f"train.batch_size: batch norm needs at least 2 samples in every batch; batch size "
+        f"{batch_size} with {n_train} training points leaves a batch of 1 (change the batch "
+        f"size or the samples, or use layer norm)"
+    )
+
+
 def init_weights(net: Network, spec: ModelSpec, generator: torch.Generator) -> None:
     """Apply the init scheme to every Linear (gain from the activation that follows it)."""
     scheme = INITS[spec.init]

@@ -30,7 +30,7 @@ from app.nn.metrics import (
     symmetry,
     weight_lists,
 )
-from app.nn.model import Network, build_model, fast_forward
+from app.nn.model import Network, batch_norm_problem, build_model, fast_forward
 from app.nn.optim import LIVE_GROUP_KEYS, OPTIMIZERS, build_optimizer
 from app.nn.schedules import Schedule
 from app.nn.spec import Spec
@@ -112,6 +112,8 @@ class Trainer:
         )
         self.manual_decay = not OPTIMIZERS[self.opt_name].decoupled_decay_builtin
         self.batch_size = spec.effective_batch_size()
+        if problem := batch_norm_problem(self.model, len(self.data.train), self.batch_size):
+            raise ValueError(problem)  # refuse at once rather than fail after N steps
         self.steps_per_epoch = spec.steps_per_epoch()
         self.total_steps = spec.total_steps()
         self.schedule = Schedule(

@@ -40,6 +40,7 @@ def test_optimizer_defaults_filled_from_registry() -> None:
         ({"train": {"schedule": {"name": "step", "gamma": 3}}}, "train.schedule.gamma", "1.0"),
         ({"train": {"early_stopping": {"patience": 3}}}, "train.early_stopping", "val_fraction"),
         ({"data": {"features": ["x1", "z"]}}, "data.features", "x1x2"),
+        ({"train": {"epochs": 10000, "batch_size": 1}}, "train.epochs", "the limit is"),
     ],
 )
 def test_bad_specs_name_the_field_and_allowed_values(data: dict, field: str, fragment: str) -> None:
@@ -53,3 +54,11 @@ def test_limits_come_from_context() -> None:
     assert "[1, 8]" in errs["model.layers.0.units"]
     errs = errors({"model": {"layers": [{}, {}, {}]}}, Limits(max_layers=2))
     assert "at most 2" in errs["model.layers"]
+
+
+def test_derived_sizes() -> None:
+    spec = validate_spec({"data": {"samples": 101}, "train": {"batch_size": 20, "epochs": 3}})
+    assert spec.data.sizes() == (50, 0, 51)
+    assert spec.steps_per_epoch() == 3 and spec.total_steps() == 9
+    big = validate_spec({"train": {"batch_size": 4000}})
+    assert big.effective_batch_size() == 250 and big.steps_per_epoch() == 1

@@ -256,3 +256,25 @@ def test_every_option_trains_end_to_end(over: dict[str, Any]) -> None:
     losses = [s["loss"] for s in of_kind(records, "step")]
     assert all(math.isfinite(v) for v in losses) and len(losses) == 18
     assert math.isfinite(end["final"]["train_loss"])
+
+
+@pytest.mark.parametrize(
+    ("samples", "batch_size"),
+    [(120, 1), (122, 10)],  # every batch of 1, or 61 points leaving a last batch of 1
+)
+def test_batch_norm_refuses_batches_of_one_with_a_clear_message(
+    samples: int, batch_size: int
+) -> None:
+    spec = make_spec(
+        data={"samples": samples},
+        model={"layers": [{"units": 4, "norm": "batch"}]},
+        train={"batch_size": batch_size},
+    )
+    with pytest.raises(ValueError, match="batch norm needs at least 2 samples in every batch"):
+        Trainer(spec)
+    layer_norm = make_spec(
+        data={"samples": samples},
+        model={"layers": [{"units": 4, "norm": "layer"}]},
+        train={"batch_size": batch_size, "epochs": 1},
+    )
+    assert run(layer_norm)[-1]["status"] == "finished"
