@@ -191,6 +191,168 @@ def print_final(result: dict[str, Any]) -> None:
     console.print(result["reason"])
 
 
+@cli.command()
+def compare(
+    optimizers: str | None = typer.Option(
+        None, help="optimizer keys, one member each (default sgd,momentum,adam)"
+    ),
+    lr: str | None = typer.Option(
+        None, help="lr for every member, one per member (0.01,0.1,1), or with one optimizer a sweep"
+    ),
+    spec_file: Path | None = typer.Option(
+        None, "--spec", help="base spec JSON, or a comparison JSON {base, members}"
+    ),
+    dataset: str | None = typer.Option(None, help="dataset key"),
+    samples: int | None = typer.Option(None, help="points generated"),
+    noise: float | None = typer.Option(None, help="noise 0..1"),
+    layers: str | None = typer.Option(None, help="hidden units, e.g. 8,8 (empty = none)"),
+    activation: str | None = typer.Option(None, help="activation of every hidden layer"),
+    batch_size: int | None = typer.Option(None, help="batch size (all members)"),
+    epochs: int | None = typer.Option(None, help="epochs"),
+    seed: int | None = typer.Option(None, help="random seed"),
+    target_loss: float | None = typer.Option(
+        None, help="training loss that counts as reached (default: 10% of the initial loss)"
+    ),
+    sequential: bool = typer.Option(False, help="train members one by one, not batched"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON summary object"),
+) -> None:
+    """Train several optimizers from the same initial weights and data order; compare them."""
+    from app.nn.compare import Comparison
+    from app.nn.comparison_spec import validate_comparison
+
+    data: dict[str, Any] = {}
+    if spec_file is not None:
+        try:
+            data = json.loads(spec_file.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            _fail(f"--spec {spec_file}: {exc}")
+        if not isinstance(data, dict):
+            _fail(f"--spec {spec_file}: expected a JSON object")
+    if "members" not in data:  # a plain spec file: it is the base
+        data = {"base": data}
+    base: dict[str, Any] = data.setdefault("base", {})
+    overrides = {
+        "seed": seed,
+        "data.dataset": dataset,
+        "data.samples": samples,
+        "data.noise": noise,
+        "model.layers": parse_layers(layers, activation),
+        "train.batch_size": batch_size,
+        "train.epochs": epochs,
+    }
+    for path, value in overrides.items():
+        if value is not None:
+            node = base
+            *parents, leaf = path.split(".")
+            for key in parents:
+                node = node.setdefault(key, {})
+            node[leaf] = value
+    if activation is not None and layers is None:
+        model = base.setdefault("model", {})
+        model["layers"] = [
+            {**layer, "activation": activation} for layer in model.get("layers", [{}, {}])
+        ]
+    members = data.get("members") if optimizers is None else None
+    if members is None:
+        names = [n.strip() for n in (optimizers or "sgd,momentum,adam").split(",") if n.strip()]
+        try:
+            lrs = [float(v) for v in lr.split(",")] if lr else []
+        except ValueError:
+            _fail(f"--lr: expected numbers like 0.01 or 0.01,0.1, got {lr!r}")
+        if len(names) == 1 and len(lrs) > 1:
+            names = names * len(lrs)
+        if len(lrs) == 1:
+            lrs = lrs * len(names)
+        if lrs and len(lrs) != len(names):
+            _fail(f"--lr: give one value, or one per optimizer ({len(names)})")
+        members = [
+            {"optimizer": {"name": n, **({"lr": lrs[i]} if lrs else {})}}
+            for i, n in enumerate(names)
+        ]
+    comparison_data = {**data, "members": members}
+    if target_loss is not None:
+        comparison_data["target_loss"] = target_loss
+    try:
+        spec = validate_comparison(comparison_data, get_settings().limits())
+    except ValidationError as exc:
+        _fail(error_text(exc))
+    configure_torch()
+    comp = Comparison(spec, mode="sequential" if sequential else "auto")
+    summary = run_comparison(comp, quiet=as_json)
+    result = {
+        "mode": comp.mode,
+        "mode_reason": comp.mode_reason,
+        "seconds": summary["seconds"],
+        "members": summary["members"],
+        "comparison": spec.model_dump(mode="json"),
+    }
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        print_comparison(result)
+
+
+def run_comparison(comp: Any, quiet: bool) -> dict[str, Any]:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    total = sum(s.total_steps() for s in comp.specs)
+    done, last = 0, {}
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeRemainingColumn(),
+        disable=quiet,
+        console=Console(stderr=True),
+    ) as progress:
+        task = progress.add_task(f"comparing {len(comp.specs)} ({comp.mode})", total=total)
+        for rec in comp.records():
+            if rec["kind"] == "step":
+                done += 1
+                if done % 200 == 0:
+                    progress.update(task, completed=done)
+            last = rec
+    return last
+
+
+def print_comparison(result: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    rows = result["members"]
+    regression = any("train_r2" in r for r in rows)
+    score = "r2" if regression else "acc"
+    target = next((r["target_loss"] for r in rows if r["target_loss"] is not None), None)
+    title = f"{len(rows)} members, {result['mode']}"
+    if result["mode_reason"]:
+        title += f" ({result['mode_reason']})"
+    table = Table(title=title, caption="losses; * = lowest validation (else training) loss")
+    table.add_column("member", no_wrap=True)
+    heads = ["train", "val", "test", f"test {score}", "best val"]
+    heads += [f"to {target:.3g}" if target is not None else "to target", "time s", "diverged"]
+    for col in heads:
+        table.add_column(col, justify="right", no_wrap=True)
+
+    def num(value: Any) -> str:
+        return "—" if value is None else f"{value:.4f}"
+
+    for r in rows:
+        table.add_row(
+            ("* " if r["leader"] else "  ") + r["label"],
+            num(r.get("train_loss")),
+            num(r.get("val_loss")),
+            num(r.get("test_loss")),
+            num(r.get(f"test_{score}")),
+            num(r["best_val_loss"]),
+            "—" if r["steps_to_target"] is None else f"step {r['steps_to_target']}",
+            f"{r['seconds']:.2f}",
+            f"step {r['diverged_at']}" if r["diverged"] else "no",
+        )
+    console = Console(width=max(Console().width, 110))
+    console.print(table)
+    console.print(f"{result['seconds']:.2f} s in all")
+
+
 def main() -> None:
     try:
         cli()

@@ -4,12 +4,15 @@ spec trained alone by the ordinary Trainer (the oracle), in batched and sequenti
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
 import torch
 from pydantic import ValidationError
+from typer.testing import CliRunner
 
+from app.cli import cli
 from app.nn.compare import Comparison
 from app.nn.comparison_spec import ComparisonSpec, validate_comparison
 from app.nn.spec import Limits, Spec, error_list
@@ -271,3 +274,20 @@ def test_member_optimizer_without_name_inherits_the_base_optimizer() -> None:
     assert spec.labels() == ["adam lr=0.02", "adam lr=0.1", "sgd lr=0.03"]
     assert isinstance(spec.member_spec(0), Spec)
     assert validate_comparison(spec.model_dump(mode="json")) == spec  # JSON round-trip
+
+
+def test_cli_compare_prints_one_json_summary_and_names_bad_flags() -> None:
+    runner = CliRunner()
+    args = ["compare", "--optimizers", "sgd,adam", "--lr", "0.05", "--epochs", "3", "--json"]
+    result = runner.invoke(cli, [*args, "--samples", "100", "--layers", "4"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["mode"] == "batched" and [m["label"] for m in out["members"]] == [
+        "sgd lr=0.05",
+        "adam lr=0.05",
+    ]
+    assert all(m["status"] == "finished" and m["step"] == 15 for m in out["members"])
+    bad = runner.invoke(cli, ["compare", "--optimizers", "adam,sgd", "--lr", "0.1,0.2,0.3"])
+    assert bad.exit_code == 2 and "--lr" in bad.output
+    bad = runner.invoke(cli, ["compare", "--optimizers", "adam", "--lr", "100"])
+    assert bad.exit_code == 2 and "members.0.optimizer.lr" in bad.output
