@@ -145,3 +145,26 @@ def test_evaluate_scores_against_hand_computation() -> None:
         out = classifier.model(classifier.data.test.x)[:, 0]
     acc = float(((out > 0) == (classifier.data.test.y > 0.5)).float().mean())
     assert ev["test"]["acc"] == pytest.approx(acc)
+
+
+@torch.no_grad()
+def test_dropout_differs_between_train_and_eval_and_keeps_the_expectation() -> None:
+    """Inverted dropout: random in train mode, identity in eval mode, and the average
+    train-mode activation equals the eval-mode one."""
+    spec = validate_spec(
+        {"model": {"layers": [{"units": 64, "activation": "tanh", "dropout": 0.5}]}}
+    )
+    net = build_model(2, 1, spec.model, seed=0)
+    block = net.blocks[0]
+    x = torch.randn(8, 2, generator=torch.Generator().manual_seed(1))
+    torch.manual_seed(0)
+    net.train()
+    a, b = block(x), block(x)
+    assert not torch.equal(a, b)
+    assert 0.3 < float((a == 0).float().mean()) < 0.7  # about half the units dropped
+    net.eval()
+    expected = block(x)
+    assert torch.equal(expected, block(x))
+    net.train()
+    mean = torch.stack([block(x) for _ in range(4000)]).mean(0)
+    torch.testing.assert_close(mean, expected, atol=0.05 * float(expected.abs().max()), rtol=0)

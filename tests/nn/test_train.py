@@ -278,3 +278,17 @@ def test_batch_norm_refuses_batches_of_one_with_a_clear_message(
         train={"batch_size": batch_size, "epochs": 1},
     )
     assert run(layer_norm)[-1]["status"] == "finished"
+
+
+def test_input_noise_perturbs_the_batches_and_can_change_live() -> None:
+    quiet = of_kind(run(make_spec(train={"epochs": 1})), "step")
+    noisy = of_kind(run(make_spec(train={"epochs": 1, "input_noise": 0.5})), "step")
+    assert quiet[0]["loss"] != noisy[0]["loss"]  # same weights, same batch, noisier inputs
+    trainer = Trainer(make_spec(train={"epochs": 1, "input_noise": 0.5}))
+    records = trainer.records()
+    for _ in range(3):  # start, step-0 eval, step 1
+        next(records)
+    trainer.set_hparams(input_noise=0.0)
+    rest = [r for r in records if r["kind"] == "step"]
+    assert [r["loss"] for r in rest] != [r["loss"] for r in noisy[1:]]
+    assert trainer.hp["input_noise"] == 0.0
