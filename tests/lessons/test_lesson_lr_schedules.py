@@ -1,6 +1,8 @@
 """Concept 12: each schedule's lr curve has its shape, and decaying the lr lets the training
 loss settle where a constant lr keeps it bouncing."""
 
+import itertools
+
 import pytest
 
 from app.nn.diagnostics import loss_jitter
@@ -24,7 +26,7 @@ def measure(seed: int | None = None) -> dict[str, dict]:
 
 
 def non_increasing(xs: list[float]) -> bool:
-    return all(b <= a + 1e-12 for a, b in zip(xs, xs[1:], strict=False))
+    return all(b <= a + 1e-12 for a, b in itertools.pairwise(xs))
 
 
 @pytest.mark.parametrize("seed", [None])
