@@ -187,12 +187,13 @@ class RunLoop:
         end: dict[str, Any] | None = None
         next_poll = 0.0
         resumed = time.monotonic()
+        primed = False  # a run started paused still shows its start state first
         while True:
             now = time.monotonic()
             if now >= next_poll:
                 self.handle(self.chan.poll(0))
                 next_poll = now + POLL_INTERVAL
-            if self.holding():
+            if primed and self.holding():
                 self.active += now - resumed
                 self.wait_while_paused()
                 resumed = time.monotonic()
@@ -207,6 +208,10 @@ class RunLoop:
                 end = rec
                 break
             self.frames.add(rec)
+            if not primed:  # the initial evaluation: show the untrained net, then obey
+                primed = True
+                self.flush()
+                continue
             now = time.monotonic()
             if kind == "step" and self.paused and self.budget > 0:
                 self.budget -= 1
