@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     keep_finished: int = 64  # finished runs whose full event log stays in memory
     checkpoint_seconds: float = 10.0  # how often training runs' curves are persisted
     heartbeat_seconds: float = 15.0  # idle WebSocket heartbeat
-    max_body_bytes: int = 65536  # request bodies (specs) and WebSocket messages
+    max_body_bytes: int = 1_000_000  # request bodies (a spec with custom points) and WS messages
 
     def limits(self) -> Limits:
         return Limits(

@@ -24,7 +24,7 @@ from app.runs.errors import Busy, Conflict, Invalid, NotFound, Unavailable
 from app.runs.events import TERMINAL, Event, EventBus, make_event, status_fields
 from app.runs.executors import Executor
 from app.runs.live import validate_changes
-from app.runs.state import RunState, status_history, view_of_row
+from app.runs.state import RunState, brief, status_history, view_of_row
 from app.runs.store import Store
 from app.settings import Settings
 
@@ -368,7 +368,7 @@ class RunManager:
             run = self.runs.get(row["id"])
             if run is not None and run.deleted:
                 continue
-            items.append(run.view() if run is not None else view_of_row(row))
+            items.append(brief(run.view() if run is not None else view_of_row(row)))
         return {"runs": items, "total": total, "limit": limit, "offset": offset}
 
     async def events(self, run_id: str, after: int) -> tuple[list[Event], str, int]:

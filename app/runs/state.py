@@ -84,6 +84,15 @@ def view_of_row(row: dict[str, Any], position: int | None = None) -> dict[str, A
     }
 
 
+def brief(view: dict[str, Any]) -> dict[str, Any]:
+    """A list item: custom data points (up to thousands of rows) stay out of lists."""
+    data = view["spec"].get("data") or {}
+    if data.get("points") is not None:
+        spec = {**view["spec"], "data": {**data, "points": None}}
+        return {**view, "spec": spec, "spec_truncated": True}
+    return view
+
+
 def status_history(events: list[Event]) -> list[dict[str, Any]]:
     """[{seq, status, reason, at}] from status events (position updates collapsed)."""
     out: list[dict[str, Any]] = []

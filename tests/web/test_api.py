@@ -63,10 +63,10 @@ def test_bad_specs_are_422_naming_the_field(client: TestClient, body: object, fi
 def test_malformed_and_oversized_bodies(client: TestClient) -> None:
     response = client.post("/api/runs", content=b"{nope")
     assert response.status_code == 422 and response.json()["detail"][0]["field"] == "body"
-    response = client.post("/api/runs", content=b"[" * 100_000 + b"]" * 100_000)
-    assert response.status_code == 413
-    deep = b"[" * 60_000 + b"]" * 60_000  # under the size cap, deeper than the parser
-    assert client.post("/api/runs", content=deep[:65_000]).status_code == 422
+    limit = client.app.state.settings.max_body_bytes  # type: ignore[attr-defined]
+    assert client.post("/api/runs", content=b" " * (limit + 1)).status_code == 413
+    deep = b"[" * 100_000 + b"]" * 100_000  # under the size cap, deeper than the parser
+    assert client.post("/api/runs", content=deep).status_code == 422
     assert client.get("/api/runs", params={"limit": "x"}).status_code == 422
 
 
@@ -231,3 +231,54 @@ def test_a_killed_worker_fails_its_run_and_is_replaced(tmp_path: Path) -> None:
         assert pid not in health["pids"]
         again = client.post("/api/runs", json=QUICK).json()["id"]
         assert wait_status(client, again, TERMINAL)["status"] == "finished"
+
+
+def test_a_diverging_run_ends_diverged_with_valid_json(client: TestClient) -> None:
+    spec = {"data": {"dataset": "plane", "samples": 100}, "train": {"optimizer": {"lr": 10}}}
+    run_id = client.post("/api/runs", json=spec).json()["id"]
+    run = wait_status(client, run_id, TERMINAL)
+    assert run["status"] == "diverged" and "exploded" in run["reason"]
+    evs = events(client, run_id)  # parsed by a strict JSON parser: no NaN anywhere
+    assert evs[-1]["status"] == "diverged" and evs[-1]["summary"]["step"] == run["step"]
+
+
+def test_time_limits_stop_runs(client: TestClient) -> None:
+    settings = client.app.state.settings  # type: ignore[attr-defined]
+    settings.max_run_seconds, settings.max_paused_seconds = 0.5, 0.3
+    try:
+        busy = client.post("/api/runs", json=LONG).json()["id"]
+        idle = client.post("/api/runs", params={"paused": "1"}, json=LONG).json()["id"]
+    finally:
+        settings.max_run_seconds, settings.max_paused_seconds = 600.0, 900.0
+    run = wait_status(client, busy, TERMINAL)
+    assert run["status"] == "stopped" and "at most 0.5 s" in run["reason"]
+    assert 0 < run["summary"]["step"] < 50_000
+    run = wait_status(client, idle, TERMINAL)
+    assert run["status"] == "stopped" and run["reason"] == "stopped after 0.3 s paused"
+
+
+def test_metrics_are_decimated_to_the_frame_rate(client: TestClient) -> None:
+    spec = {"data": {"samples": 100}, "train": {"epochs": 400}}  # 2000 steps
+    run_id = client.post("/api/runs", json=spec).json()["id"]
+    run = wait_status(client, run_id, TERMINAL)
+    evs = events(client, run_id)
+    frames = [e for e in evs if e["type"] == "metrics"]
+    seconds = run["summary"]["seconds"]
+    rate = client.get("/api/limits").json()["frame_rate"]
+    assert len(frames) <= seconds * rate + 4  # + the first, the last and a little slack
+    assert sum(f["steps"] for f in frames) == 2000  # yet every step is accounted for
+    assert all(f["loss_mean"] is not None for f in frames[1:])
+    with_eval = [f for f in frames if "eval" in f]
+    assert with_eval and all({"train", "test", "layers"} <= set(f["eval"]) for f in with_eval)
+
+
+def test_custom_points_fit_in_a_body_but_stay_out_of_lists(client: TestClient) -> None:
+    points = [[i / 1000, (i * 7 % 1000) / 1000, float(i % 2)] for i in range(3000)]
+    spec = {"data": {"dataset": "custom", "points": points}, "train": {"epochs": 1}}
+    created = client.post("/api/runs", json=spec)
+    assert created.status_code == 201, created.text[:300]
+    run_id = created.json()["id"]
+    assert wait_status(client, run_id, TERMINAL)["status"] == "finished"
+    assert len(client.get(f"/api/runs/{run_id}").json()["spec"]["data"]["points"]) == 3000
+    item = next(r for r in client.get("/api/runs").json()["runs"] if r["id"] == run_id)
+    assert item["spec_truncated"] and item["spec"]["data"]["points"] is None
