@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -117,7 +118,7 @@ def train(
         "spec": spec.model_dump(mode="json"),
     }
     if as_json:
-        typer.echo(json.dumps(result))
+        typer.echo(json.dumps(finite_json(result), allow_nan=False))
     else:
         print_final(result)
 
@@ -141,6 +142,17 @@ def serve(
         ws_max_size=settings.max_body_bytes,
         timeout_graceful_shutdown=5,
     )
+
+
+def finite_json(value: Any) -> Any:
+    """JSON has no NaN or Infinity: a diverged run's non-finite scores become null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_json(v) for v in value]
+    return value
 
 
 def configure_torch() -> None:

@@ -90,6 +90,21 @@ def test_json_output_for_regression_with_a_spec_file(tmp_path: Path) -> None:
     assert out["spec"]["data"]["val_fraction"] == 0.2 and out["spec"]["data"]["samples"] == 50
 
 
+def test_a_diverged_run_still_prints_strict_json() -> None:
+    """JSON has no NaN/Infinity (browsers and jq reject them): non-finite scores are null."""
+    args = ["--dataset", "plane", "--layers", "32,32,32,32", "--activation", "relu", "--lr", "10"]
+    result = train(*args, *QUICK, "--json")
+    assert result.exit_code == 0, result.output
+
+    def reject(constant: str) -> None:
+        raise AssertionError(f"non-standard JSON constant {constant}")
+
+    out = json.loads(result.stdout, parse_constant=reject)
+    assert out["status"] == "diverged" and "at step" in out["reason"]
+    assert out["final"]["train_loss"] is None  # NaN after the blow-up (checked: it is)
+    assert out["final"]["val_loss"] is None  # and, as always, null for the empty split
+
+
 def test_same_flags_same_numbers() -> None:
     assert train_json(*QUICK)["final"] == train_json(*QUICK)["final"]
     assert train_json(*QUICK)["final"] != train_json(*QUICK, "--seed", "1")["final"]
