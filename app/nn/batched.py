@@ -63,6 +63,8 @@ class StackedMLP:
             start += o * i
             self.segments[start : start + o, n_lin + j] = 1
             start += o
+        # ... and a last column of ones: the total over all parameters.
+        self.segments_total = torch.cat([self.segments, torch.ones(self.n, 1)], 1)
 
     def views(self, p: Tensor) -> list[tuple[Tensor, Tensor]]:
         """(weight (K, in, out) = W transposed, bias (K, 1, out)) per Linear; views into p.

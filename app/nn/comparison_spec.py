@@ -12,6 +12,7 @@ optimizer's registry defaults. Errors name the member field, e.g. "members.2.opt
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
@@ -30,6 +31,8 @@ from app.nn.spec import (
 )
 
 MIN_MEMBERS, MAX_MEMBERS = 2, 8
+# Bounds for re-building member specs already checked against the caller's limits.
+_CHECKED = Limits(**{f.name: 0 if f.name.startswith("min_") else 10**12 for f in fields(Limits)})
 # The train.* fields a member may override (the optimizer is always resolved per member).
 OVERRIDES = ("schedule", "batch_size", "l1", "l2", "weight_decay", "grad_clip")
 
@@ -123,10 +126,13 @@ class ComparisonSpec(_Model):
         return self
 
     def member_spec(self, i: int, context: Any = None) -> Spec:
-        """The standalone experiment member i is equivalent to."""
+        """The standalone experiment member i is equivalent to.
+
+        Bounds were checked when this comparison was validated (with the caller's limits);
+        without a context they are not checked again, so raised limits keep working."""
         data = self.base.model_dump(mode="json")
         data["train"].update(self.members[i].train_overrides())
-        return Spec.model_validate(data, context=context)
+        return Spec.model_validate(data, context=context or {"limits": _CHECKED})
 
     def member_specs(self) -> list[Spec]:
         return [self.member_spec(i) for i in range(len(self.members))]

@@ -219,32 +219,35 @@ class StackedTrainer:
         nl = len(net.shapes)
         with torch.no_grad():
             modes = self.modes
-            pre = g.square() @ net.segments if any(modes) else None  # norms are pre-clip
-            clipped = self._clip(g, pre, modes) if pre is not None else None
+            pre = g.square() @ net.segments_total if any(modes) else None  # pre-clip norms
+            clipped = self._clip(g, pre[:, -1], modes) if pre is not None else None
             before = pd.clone()
             if any(self.decays):  # decoupled decay on weights, before the update (as Trainer)
                 wd = torch.tensor([d * lr for d, lr in zip(self.decays, lrs, strict=True)])
                 pd.mul_(1 - wd.unsqueeze(1) * net.weight_mask)
             for a, b, rule in self.blocks:
                 rule.step(pd[a:b], g[a:b], lrs[a:b])
-            # Every per-layer norm of every member from one matmul: (3, m, n) @ (n, 2L).
-            sq = torch.stack([g, pd - before, pd]).square_() @ net.segments
+            # Every per-layer norm of every member from one matmul: (3, m, n) @ (n, 2L + 1)
+            # gives per-layer squares of grads, updates and weights, plus the grad total.
+            sq = torch.stack([g, before.sub_(pd), pd]).square_() @ net.segments_total
             if pre is not None:
                 sq[0] = pre
-            norms = [sq[0].sum(1, keepdim=True), sq[0], sq[1, :, :nl], sq[2, :, :nl]]
             lead = [losses.detach().unsqueeze(1)]
             if pen is not None:
                 lead.append(pen.detach().unsqueeze(1))
             if clipped is not None:
                 lead.append(clipped.unsqueeze(1))
-            rows = torch.cat([*lead, torch.cat(norms, 1).sqrt_()], 1).tolist()
+            norms = sq.sqrt_().transpose(0, 1).reshape(len(act), -1)
+            rows = torch.cat([*lead, norms], 1).tolist()
         self.step += 1
         frac = (self.step - self.epoch * self.steps_per_epoch) / self.steps_per_epoch
-        epoch, o = self.epoch + frac, len(lead)  # row: lead, grad norm, w, b, update, weight
+        epoch, o = self.epoch + frac, len(lead)
+        # row: lead, then [grad w, grad b, total] [update w, b, total] [weight w, b, total]
+        width = 2 * nl + 1
         recs = []
         for pos, (m, lr, row) in enumerate(zip(act, lrs, rows, strict=True)):
-            loss, wn = row[0], row[o + 1 + 3 * nl :]
-            upd = row[o + 1 + 2 * nl : o + 1 + 3 * nl]
+            loss, wn = row[0], row[o + 2 * width : o + 2 * width + nl]
+            upd = row[o + width : o + width + nl]
             rec: Record = {
                 "kind": "step",
                 "member": m.index,
@@ -252,9 +255,9 @@ class StackedTrainer:
                 "epoch": epoch,
                 "loss": loss,
                 "lr": lr,
-                "grad_norm": row[o],
-                "grad_w": row[o + 1 : o + 1 + nl],
-                "grad_b": row[o + 1 + nl : o + 1 + 2 * nl],
+                "grad_norm": row[o + 2 * nl],
+                "grad_w": row[o : o + nl],
+                "grad_b": row[o + nl : o + 2 * nl],
                 "update_ratio": [u / w if w > 0 else 0.0 for u, w in zip(upd, wn, strict=True)],
                 "weight_norm": wn,
                 "diverged": self._divergence(m, loss),
@@ -270,7 +273,7 @@ class StackedTrainer:
         clip = m.spec.train.grad_clip
         return clip.mode if clip is not None and m.hp["grad_clip"] else ""
 
-    def _clip(self, g: torch.Tensor, grad_sq: torch.Tensor, modes: list[str]) -> torch.Tensor:
+    def _clip(self, g: torch.Tensor, total_sq: torch.Tensor, modes: list[str]) -> torch.Tensor:
         """Per-member clipping of the stacked gradient (in place); the clipped norms."""
         inf = math.inf
         if "norm" in modes:  # torch's clip_grad_norm_: scale by max / (norm + 1e-6), at most 1
@@ -280,7 +283,7 @@ class StackedTrainer:
                     for m, mode in zip(self.active, modes, strict=True)
                 ]
             )
-            g.mul_((limit / (grad_sq.sum(1).sqrt() + 1e-6)).clamp(max=1.0).unsqueeze(1))
+            g.mul_((limit / (total_sq.sqrt() + 1e-6)).clamp(max=1.0).unsqueeze(1))
         if "value" in modes:
             limit = torch.tensor(
                 [

@@ -108,18 +108,19 @@ class UnifiedRule(StackedRule):
 
     def update(self, p: Tensor, g: Tensor, lr: list[float]) -> None:
         rows = [self.coefs(r, lr[r]) for r in range(self.m)]
+        used = [any(row[j] for row in rows) for j in range(8)]  # skip all-zero terms
         cols = torch.tensor(rows, dtype=torch.float32).t().unsqueeze(2).unbind(0)
         a, b, c, e, sigma, eps, k1, k2 = cols  # each (m, 1)
         m = self.zeros("m")
         v = self.zeros("v", self._v0())
-        if any(row[1] for row in rows):
+        if used[1]:
             m.mul_(a).addcmul_(g, b)
-        if any(row[3] for row in rows):
+        if used[3]:
             v.mul_(c).addcmul_(g, g * e)
-        u = g * k1
-        if any(row[7] for row in rows):
+        u = m * k2 if not used[6] else g * k1
+        if used[6] and used[7]:
             u.addcmul_(m, k2)
-        if any(row[4] for row in rows):
+        if used[4]:
             p.addcdiv_(u, v.sqrt().mul_(sigma).add_(eps))
         else:  # σ = 0 and ε = 1 everywhere: the SGD family
             p.add_(u)

@@ -56,6 +56,9 @@ def assert_same_run(mine: list[Record], alone: list[Record]) -> None:
         ("step", "loss"),
         ("step", "lr"),
         ("step", "grad_w"),
+        ("step", "grad_b"),
+        ("step", "grad_norm"),
+        ("step", "update_ratio"),
         ("step", "weight_norm"),
         ("eval", "train.loss"),
         ("eval", "layers.act_std"),
@@ -63,6 +66,10 @@ def assert_same_run(mine: list[Record], alone: list[Record]) -> None:
         a, b = series(mine, kind, key), series(alone, kind, key)
         assert a.shape == b.shape, (kind, key)
         torch.testing.assert_close(a, b, rtol=RTOL, atol=1e-6, msg=f"{kind}.{key}")
+    for key in ("penalty", "grad_norm_clipped"):  # only in some members' step records
+        a = [r[key] for r in mine if r["kind"] == "step" and key in r]
+        b = [r[key] for r in alone if r["kind"] == "step" and key in r]
+        assert a == pytest.approx(b, rel=RTOL, abs=1e-6), key
     end_a, end_b = mine[-1], alone[-1]
     assert end_a["kind"] == end_b["kind"] == "end"
     for key in ("status", "step", "epoch", "best_epoch"):
@@ -291,3 +298,11 @@ def test_cli_compare_prints_one_json_summary_and_names_bad_flags() -> None:
     assert bad.exit_code == 2 and "--lr" in bad.output
     bad = runner.invoke(cli, ["compare", "--optimizers", "adam", "--lr", "100"])
     assert bad.exit_code == 2 and "members.0.optimizer.lr" in bad.output
+
+
+def test_limits_given_at_validation_hold_for_member_specs() -> None:
+    wide = {"base": {"model": {"layers": [{"units": 200}]}}, "members": [{}, {"batch_size": 3}]}
+    spec = validate_comparison(wide, Limits(max_units=256))
+    assert [s.model.layers[0].units for s in spec.member_specs()] == [200, 200]
+    with pytest.raises(ValidationError):
+        validate_comparison(wide)  # the default limit is 128 units
