@@ -299,7 +299,7 @@ def compare(
         "comparison": spec.model_dump(mode="json"),
     }
     if as_json:
-        typer.echo(json.dumps(result))
+        typer.echo(json.dumps(finite_json(result), allow_nan=False))
     else:
         print_comparison(result)
 

@@ -294,6 +294,14 @@ def test_cli_compare_prints_one_json_summary_and_names_bad_flags() -> None:
         "adam lr=0.05",
     ]
     assert all(m["status"] == "finished" and m["step"] == 15 for m in out["members"])
+    wild = ["compare", "--optimizers", "sgd", "--lr", "0.01,10", "--dataset", "plane", "--json"]
+    out = runner.invoke(cli, [*wild, "--epochs", "2"]).stdout
+
+    def strict(token: str) -> None:
+        raise AssertionError(f"not strict JSON: {token}")
+
+    rows = json.loads(out, parse_constant=strict)["members"]
+    assert rows[1]["diverged"] and rows[1]["diverged_at"] < 10 and not rows[0]["diverged"]
     bad = runner.invoke(cli, ["compare", "--optimizers", "adam,sgd", "--lr", "0.1,0.2,0.3"])
     assert bad.exit_code == 2 and "--lr" in bad.output
     bad = runner.invoke(cli, ["compare", "--optimizers", "adam", "--lr", "100"])
