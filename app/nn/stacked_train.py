@@ -275,22 +275,18 @@ class StackedTrainer:
 
     def _clip(self, g: torch.Tensor, total_sq: torch.Tensor, modes: list[str]) -> torch.Tensor:
         """Per-member clipping of the stacked gradient (in place); the clipped norms."""
-        inf = math.inf
+
+        def limits(which: str) -> torch.Tensor:  # inf = this member is not clipped that way
+            maxes = [
+                m.hp["grad_clip"] if mode == which else math.inf
+                for m, mode in zip(self.active, modes, strict=True)
+            ]
+            return torch.tensor(maxes).unsqueeze(1)
+
         if "norm" in modes:  # torch's clip_grad_norm_: scale by max / (norm + 1e-6), at most 1
-            limit = torch.tensor(
-                [
-                    m.hp["grad_clip"] if mode == "norm" else inf
-                    for m, mode in zip(self.active, modes, strict=True)
-                ]
-            )
-            g.mul_((limit / (total_sq.sqrt() + 1e-6)).clamp(max=1.0).unsqueeze(1))
+            g.mul_((limits("norm") / (total_sq.sqrt().unsqueeze(1) + 1e-6)).clamp(max=1.0))
         if "value" in modes:
-            limit = torch.tensor(
-                [
-                    m.hp["grad_clip"] if mode == "value" else inf
-                    for m, mode in zip(self.active, modes, strict=True)
-                ]
-            ).unsqueeze(1)
+            limit = limits("value")
             g.clamp_(-limit, limit)
         return g.square().sum(1).sqrt()
 
@@ -365,8 +361,9 @@ class StackedTrainer:
         if not members:
             return
         gone = {m.index for m in members}
-        for m in members:
-            m.row = m.best["row"] if m.best is not None else self.row(m.index)
+        for m in members:  # like the Trainer, only a finished run restores its best weights
+            best = m.best is not None and status == "finished"
+            m.row = m.best["row"] if best and m.best else self.row(m.index)
             m.seconds = time.perf_counter() - self.started
         keep = [pos for pos, m in enumerate(self.active) if m.index not in gone]
         self.active = [self.active[pos] for pos in keep]

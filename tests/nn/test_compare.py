@@ -314,3 +314,26 @@ def test_limits_given_at_validation_hold_for_member_specs() -> None:
     assert [s.model.layers[0].units for s in spec.member_specs()] == [200, 200]
     with pytest.raises(ValidationError):
         validate_comparison(wide)  # the default limit is 128 units
+
+
+def test_a_stopped_member_ends_like_a_stopped_lone_run() -> None:
+    spec = comparison(
+        [{"optimizer": {"name": "adam"}}, {"optimizer": {"name": "momentum"}}],
+        train={"early_stopping": {"patience": 50}},  # a best-so-far exists, never restored
+    )
+    comp = Comparison(spec)
+    gen = comp.records()
+    for rec in gen:
+        if rec["kind"] == "step" and rec["member"] == 1 and rec["step"] == 37:
+            break
+    comp.stop(1)
+    mine = next(r for r in gen if r.get("member") == 1 and r["kind"] == "end")
+    lone = Trainer(spec.member_spec(1))
+    records = lone.records()
+    for rec in records:
+        if rec["kind"] == "step" and rec["step"] == 37:
+            break
+    lone.stop()
+    alone = next(r for r in records if r["kind"] == "end")
+    assert mine["status"] == alone["status"] == "stopped" and mine["step"] == alone["step"] == 37
+    assert mine["final"] == pytest.approx(alone["final"], rel=RTOL)
