@@ -37,6 +37,7 @@ WATCH: dict[str, str] = {
     "loss_at_init": "the first loss against the chance level -log(1/classes)",
     "flags": "vanishing / exploding gradient warnings",
     "sparsity": "share of weights that are (almost) exactly zero",
+    "sign_agreement": "how often a unit's incoming weight updates all share one sign",
     "temperature": "the predicted class distribution at a point under temperature T",
     "splits": "the train / validation / test scores side by side",
 }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -198,32 +199,27 @@ def sign_agreement(delta: Tensor) -> float:
     return float((signs.sum(1).abs()[keep] / moved[keep]).mean())
 
 
+def input_sign_agreement(inputs: Tensor, out_grads: Tensor) -> float:
+    """Mean sign_agreement of each point's own gradient for one Linear, from its inputs
+    (N, in) and the loss gradient at its outputs (N, out): what batch-size-1 SGD applies.
+
+    A point's gradient for unit j is out_grads[n, j] x inputs[n], so its agreement is
+    |Σ sign(inputs[n])| / #non-zero inputs whenever out_grads[n, j] != 0: it depends only on
+    the signs of the inputs, which is why all-positive (sigmoid) inputs always give 1.0."""
+    signs = torch.sign(inputs.detach())
+    nonzero = signs.abs().sum(1)
+    units = (out_grads.detach() != 0).sum(1).double()  # units that receive an update
+    keep = (nonzero > 0) & (units > 0)
+    if not bool(keep.any()):
+        return math.nan
+    score = signs.sum(1).abs()[keep] / nonzero[keep]
+    return float((score.double() * units[keep]).sum() / units[keep].sum())
+
+
 def per_sample_sign_agreement(trainer: Trainer, layer: int, max_points: int = 256) -> float:
-    """sign_agreement of each training point's own gradient for Linear `layer` (0 = first),
-    averaged over points: what batch-size-1 SGD would apply to that layer."""
-    linear = trainer.model.linears()[layer]
-    x, y = _probe_batch(trainer, max_points)
-    captured: dict[str, Tensor] = {}
-
-    def hook(module: torch.nn.Module, inputs: tuple[Tensor, ...], output: Tensor) -> None:
-        captured["input"], captured["output"] = inputs[0], output
-
-    handle = linear.register_forward_hook(hook)
-    model = trainer.model
-    was_training = model.training
-    model.eval()
-    try:
-        t = trainer.spec.train
-        loss = trainer.loss_fn(model(x), y, t.label_smoothing, t.huber_delta)
-        (g_out,) = torch.autograd.grad(loss, captured["output"])
-    finally:
-        handle.remove()
-        model.train(was_training)
-    # Each point's gradient of W is the outer product g_out[n] ⊗ input[n].
-    per_sample = g_out.detach()[:, :, None] * captured["input"].detach()[:, None, :]
-    scores = [sign_agreement(g) for g in per_sample]
-    finite = [s for s in scores if math.isfinite(s)]
-    return sum(finite) / len(finite) if finite else math.nan
+    """input_sign_agreement of Linear `layer` (0 = first) on up to max_points training points."""
+    p = probe(trainer, max_points)
+    return input_sign_agreement(p.inputs[layer], p.out_grads[layer])
 
 
 def dropout_behaviour(net: Network, x: Tensor, masks: int = 200, seed: int = 0) -> dict[str, Any]:
@@ -264,12 +260,31 @@ def _probe_batch(trainer: Trainer, max_points: int) -> tuple[Tensor, Tensor]:
     return train.x[:max_points], train.y[:max_points]
 
 
-def probe(trainer: Trainer, max_points: int = 512) -> tuple[list[Tensor], list[Tensor], float]:
-    """One eval-mode forward and backward on (up to) max_points training points:
-    per hidden layer activations, every Linear's weight gradient (hidden layers, then the
-    output layer) of the loss plus the L1/L2 penalty, and that loss. Never touches .grad."""
+@dataclass
+class Probe:
+    """One eval-mode forward and backward pass: per hidden layer activations; per Linear
+    (hidden layers, then the output layer) its weight gradient, its inputs and the loss
+    gradient at its outputs; and the data loss."""
+
+    acts: list[Tensor]
+    weight_grads: list[Tensor]
+    inputs: list[Tensor]
+    out_grads: list[Tensor]
+    loss: float
+
+
+def probe(trainer: Trainer, max_points: int = 512) -> Probe:
+    """Probe on (up to) max_points training points. Gradients are of the loss plus the L1/L2
+    penalty, as the optimizer sees them, and are returned, never written to .grad."""
     model = trainer.model
     x, y = _probe_batch(trainer, max_points)
+    linears = model.linears()
+    seen: list[tuple[Tensor, Tensor]] = []
+
+    def hook(module: torch.nn.Module, inputs: tuple[Tensor, ...], output: Tensor) -> None:
+        seen.append((inputs[0], output))
+
+    handles = [lin.register_forward_hook(hook) for lin in linears]
     was_training = model.training
     model.eval()
     try:
@@ -278,14 +293,24 @@ def probe(trainer: Trainer, max_points: int = 512) -> tuple[list[Tensor], list[T
         loss = trainer.loss_fn(out, y, t.label_smoothing, t.huber_delta)
         pen = trainer.penalty()
         total = loss + pen if pen is not None else loss
-        grads = torch.autograd.grad(total, trainer.weights, allow_unused=True)
+        outputs = [o for _, o in seen]
+        grads = torch.autograd.grad(total, trainer.weights + outputs, allow_unused=True)
     finally:
+        for handle in handles:
+            handle.remove()
         model.train(was_training)
-    weight_grads = [
-        g if g is not None else torch.zeros_like(w)
-        for g, w in zip(grads, trainer.weights, strict=True)
+    n = len(trainer.weights)
+    filled = [
+        g if g is not None else torch.zeros_like(ref)
+        for g, ref in zip(grads, trainer.weights + outputs, strict=True)
     ]
-    return [a.detach() for a in acts], weight_grads, float(loss.detach())
+    return Probe(
+        acts=[a.detach() for a in acts],
+        weight_grads=filled[:n],
+        inputs=[i.detach() for i, _ in seen],
+        out_grads=filled[n:],
+        loss=float(loss.detach()),
+    )
 
 
 def diagnostics_frame(
@@ -297,7 +322,8 @@ def diagnostics_frame(
     """The panel's slow part, JSON-ready: per hidden layer distributions and flags.
 
     Pass the latest step record to attach its update/weight ratios with their flags."""
-    acts, weight_grads, loss = probe(trainer, max_points)
+    p = probe(trainer, max_points)
+    acts, weight_grads = p.acts, p.weight_grads
     health = layer_health(trainer.model, acts)
     grad_norms = [float(g.norm()) for g in weight_grads]
     flags = gradient_flags(grad_norms)
@@ -319,6 +345,7 @@ def diagnostics_frame(
                 "grad_norm": grad_norms[i],
                 "grad_ratio": grad_norms[i] / out_norm if out_norm > 0 else None,
                 "grad_flag": flags[i],
+                "sign_agreement": input_sign_agreement(p.inputs[i], p.out_grads[i]),
                 "update_ratio": ratios[i] if ratios else None,
                 "update_flag": ratio_flags[i] if ratio_flags else None,
             }
@@ -335,7 +362,7 @@ def diagnostics_frame(
         "kind": "diagnostics",
         "step": trainer.step,
         "epoch": trainer.epoch,
-        "loss": loss,
+        "loss": p.loss,
         "layers": layers,
         "output": {"name": names[-1], "grad_norm": out_norm},
         "loss_at_init": init,

@@ -15,9 +15,9 @@ def measure(seed: int | None = None) -> dict[str, dict[str, float]]:
     out = {}
     for label, run in run_lesson("dying-relu", seed).items():
         n = len(run.trainer.data.train)
-        acts, grads, _ = probe(run.trainer, max_points=n)  # the whole training set
+        p = probe(run.trainer, max_points=n)  # the whole training set
         negative = silent_with_grad = 0
-        for a, g in zip(acts, grads, strict=False):  # hidden layers (grads has the head too)
+        for a, g in zip(p.acts, p.weight_grads, strict=False):  # hidden layers, not the head
             below = a.amax(0) <= 0  # units at or below zero on every training point
             negative += int(below.sum())
             silent_with_grad += int((g[below].abs().amax(1) > 0).sum()) if below.any() else 0
