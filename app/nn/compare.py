@@ -16,11 +16,16 @@ least far along first. "sequential": per-member Trainers interleaved step by ste
 initial weights, data and dropout streams), used when the model has BatchNorm / LayerNorm
 or an optimizer has no stacked rule (Adafactor). `mode_reason` says why.
 
-Summary. steps_to_target is the first evaluation step (so its resolution is the eval cadence,
-once per epoch by default) at which the full training-set loss is <= the target: spec
-target_loss, else target_fraction (default 0.1) x the initial training loss, which all
-members share because they share the initial weights. Wall time ("seconds"): batched, from
-the comparison's start to the member's end; sequential, the member's own compute time.
+Summary (`summary()`, live at any time; the last record carries the final one), per member:
+current scores (train/val/test loss and accuracy or r2/rmse from the latest evaluation, then
+the end record's final scores), best val loss and its step, steps_to_target, wall time,
+diverged / diverged_at, and "leader" (lowest val loss, else train loss, among members that
+did not diverge). steps_to_target is the first evaluation step (its resolution is the eval
+cadence, once per epoch by default) at which the full training-set loss is <= the target:
+spec target_loss, else target_fraction (default 0.1) x the initial training loss, which all
+members share because they share the initial weights. Wall time ("seconds"): while running,
+time since the start; batched, from the start to the member's end; sequential, the member's
+own compute time.
 """
 
 from __future__ import annotations
@@ -85,6 +90,7 @@ class Tracker:
 
     def __init__(self, spec: ComparisonSpec, specs: list[Spec], labels: list[str]) -> None:
         self.spec = spec
+        self.started = time.perf_counter()
         self.rows: list[Record] = [
             {
                 "member": i,
@@ -143,8 +149,11 @@ class Tracker:
     def table(self) -> list[Record]:
         """Rows with the leader (lowest val loss, else train loss; never a diverged one)."""
         rows = [{**r, **r["scores"]} for r in self.rows]
+        now = time.perf_counter() - self.started
         for r in rows:
             del r["scores"]
+            if r["status"] == "running":  # live wall time; the end record's once finished
+                r["seconds"] = now
         ranked = [r for r in rows if not r["diverged"]]
         metric = "val_loss" if any(r.get("val_loss") is not None for r in ranked) else "train_loss"
         finite = [
