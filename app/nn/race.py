@@ -1,8 +1,12 @@
 """The optimizer race: real torch.optim optimizers on classic 2-D test functions.
 
     race = Race("rosenbrock", [{"name": "sgd", "lr": 0.001}, {"name": "adam", "lr": 0.05}])
+    # or Race.from_spec(validate_race({"function": ..., "racers": [...], "start": [x, y]}))
     for rec in race.records():   # start, step 0 (everyone at the start point), 1..steps, end
-        ...
+        ...                      # step: {"step", "x": [...], "y": [...], "loss": [...]} per racer
+    race.stop()                  # then records() ends with {"kind": "end", "status": "stopped"}
+
+Also: FUNCTIONS (the registry), describe(key) and contour_grid(key, size) for the page.
 
 Each racer is the optimizer the networks use (same OPTIMIZERS registry, same validated
 hyper-parameters) on one float64 tensor of 2 parameters. A racer whose loss or position
@@ -17,10 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from pydantic import Field, field_validator
 
 from app.nn.optim import build_optimizer
 from app.nn.registry import Entry, Registry
-from app.nn.spec import Limits, OptimizerSpec
+from app.nn.spec import Limits, OptimizerSpec, _Model
 
 Tensor = torch.Tensor
 Point = tuple[float, float]
@@ -189,6 +194,42 @@ class Racer:
         self.best = math.inf
 
 
+class RaceSpec(_Model):
+    """A race as the API takes it; errors name the field (e.g. "racers.1.lr")."""
+
+    function: str = Field("bowl", description="test function key")
+    racers: list[OptimizerSpec] = Field(description=f"1 to {MAX_RACERS} optimizers")
+    start: tuple[float, float] | None = Field(None, description="null = the function's own")
+    steps: int = Field(300, ge=1, le=MAX_STEPS, description="optimizer steps per racer")
+    target: float | None = Field(None, gt=0.0, description="f - min counted as arrived")
+
+    @field_validator("function")
+    @classmethod
+    def _function(cls, v: str) -> str:
+        if v not in FUNCTIONS:
+            raise ValueError(FUNCTIONS.unknown_message(v))
+        return v
+
+    @field_validator("racers")
+    @classmethod
+    def _racers(cls, v: list[OptimizerSpec]) -> list[OptimizerSpec]:
+        if not 1 <= len(v) <= MAX_RACERS:
+            raise ValueError(f"1 to {MAX_RACERS} optimizers (got {len(v)})")
+        return v
+
+    @field_validator("start")
+    @classmethod
+    def _start(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None and not all(math.isfinite(c) and abs(c) < ESCAPE for c in v):
+            raise ValueError(f"expected a finite point within ±{ESCAPE:g}, got {list(v)}")
+        return v
+
+
+def validate_race(data: Any, limits: Limits | None = None) -> RaceSpec:
+    """Validate a JSON-like race; raises pydantic.ValidationError (see spec.error_list)."""
+    return RaceSpec.model_validate(data, context={"limits": limits or Limits()})
+
+
 class Race:
     """Several optimizers from one start point on one function; see the module docstring."""
 
@@ -201,25 +242,24 @@ class Race:
         target: float | None = None,
         limits: Limits | None = None,
     ) -> None:
-        self.info = FUNCTIONS[function]
-        self.key = function
-        if not 1 <= len(racers) <= MAX_RACERS:
-            raise ValueError(f"racers: 1 to {MAX_RACERS} optimizers (got {len(racers)})")
-        if not 1 <= steps <= MAX_STEPS:
-            raise ValueError(f"steps: {steps} is out of range [1, {MAX_STEPS}]")
-        self.start: Point = start if start is not None else self.info.start
-        if not all(math.isfinite(v) and abs(v) < ESCAPE for v in self.start):
-            raise ValueError(f"start: expected a finite point, got {self.start}")
-        ctx = {"limits": limits or Limits()}
-        specs = [
-            r if isinstance(r, OptimizerSpec) else OptimizerSpec.model_validate(r, context=ctx)
-            for r in racers
-        ]
-        self.racers = [Racer(s, self.start) for s in specs]
-        self.steps = steps
-        self.target = self.info.target if target is None else target
+        raw = [r.model_dump() if isinstance(r, OptimizerSpec) else r for r in racers]
+        spec = validate_race(
+            {"function": function, "racers": raw, "start": start, "steps": steps, "target": target},
+            limits,
+        )
+        self.spec = spec
+        self.info = FUNCTIONS[spec.function]
+        self.key = spec.function
+        self.start: Point = spec.start if spec.start is not None else self.info.start
+        self.racers = [Racer(s, self.start) for s in spec.racers]
+        self.steps = spec.steps
+        self.target = self.info.target if spec.target is None else spec.target
         self.step = 0
         self._stop = False
+
+    @classmethod
+    def from_spec(cls, spec: RaceSpec) -> Race:
+        return cls(spec.function, list(spec.racers), spec.start, spec.steps, spec.target)
 
     def stop(self) -> None:
         self._stop = True

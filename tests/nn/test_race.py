@@ -6,8 +6,10 @@ import math
 
 import pytest
 import torch
+from pydantic import ValidationError
 
-from app.nn.race import FUNCTIONS, Race, contour_grid, describe
+from app.nn.race import FUNCTIONS, Race, contour_grid, describe, validate_race
+from app.nn.spec import error_list
 
 
 def grad_at(key: str, point: tuple[float, float]) -> torch.Tensor:
@@ -98,3 +100,20 @@ def test_race_inputs_are_validated_like_network_optimizers() -> None:
     race.stop()
     rest = list(gen)
     assert rest[-1]["kind"] == "end" and rest[-1]["status"] == "stopped" and rest[-1]["step"] < 50
+
+
+def test_race_spec_errors_name_the_field() -> None:
+    bad = {
+        "function": "bowl",
+        "racers": [{"name": "sgd"}, {"name": "adam", "lr": 50}],
+        "start": [1.0, 1e9],
+        "steps": 0,
+    }
+    with pytest.raises(ValidationError) as info:
+        validate_race(bad)
+    fields = {e["field"]: e["message"] for e in error_list(info.value)}
+    assert "10.0" in fields["racers.1.lr"] and "finite point" in fields["start"]
+    assert "steps" in fields
+    good = validate_race({"function": "camel", "racers": [{"name": "nesterov"}], "steps": 5})
+    records = list(Race.from_spec(good).records())
+    assert records[1]["x"] == [FUNCTIONS["camel"].start[0]] and records[-1]["step"] == 5
