@@ -47,6 +47,10 @@ def test_build_play_pause_step_reset_and_share(
     page.wait_for_function("!document.querySelector(\".error[data-field='train.optimizer.lr']\")")
     page.wait_for_function("location.search.includes('lr=0.02')")
     settle(page)
+    page.fill("input[name='train.epochs']", "5000")  # long enough to pause while it trains
+    page.dispatch_event("input[name='train.epochs']", "change")
+    page.wait_for_function("location.search.includes('ep=5000')")
+    settle(page)
     shared_url = page.url
 
     # Play: the loss chart fills and falls.
