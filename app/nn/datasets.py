@@ -141,6 +141,13 @@ def _sine(n: int, noise: float, g: torch.Generator) -> tuple[Tensor, Tensor]:
     return torch.stack([x, torch.zeros(n, dtype=torch.float64)], 1), y
 
 
+def _sine_outliers(n: int, noise: float, g: torch.Generator) -> tuple[Tensor, Tensor]:
+    """sin(x1) with a share `noise` of the points lifted by 3 to 5 (one-sided outliers)."""
+    x = _uniform(n, -6, 6, g)
+    lift = _uniform(n, 3, 5, g) * (torch.rand(n, generator=g, dtype=torch.float64) < noise)
+    return torch.stack([x, torch.zeros(n, dtype=torch.float64)], 1), torch.sin(x) + lift
+
+
 DATASETS: Registry[DatasetInfo] = Registry(
     "dataset",
     [
@@ -197,6 +204,15 @@ DATASETS: Registry[DatasetInfo] = Registry(
             classes=1,
             dims=1,
             gen=_sine,
+        ),
+        DatasetInfo(
+            "sine_outliers",
+            "1-D sine with outliers",
+            "y = sin(x1); a share (the noise) of points is lifted by 3 to 5.",
+            task="regression",
+            classes=1,
+            dims=1,
+            gen=_sine_outliers,
         ),
     ],
 )
