@@ -29,17 +29,13 @@ class Block(nn.Module):
         self.act = act.make()
         self.drop = nn.Dropout(layer.dropout) if layer.dropout > 0 else nn.Identity()
         self.residual = layer.residual
-        parts = [self.linear, *([self.norm] if layer.norm != "none" else []), self.act]
-        # One Sequential for the hot path keeps Python overhead per step low.
-        self.core = nn.Sequential(*parts)
 
     def forward(self, x: Tensor) -> Tensor:
-        h = self.drop(self.core(x))
-        return x + h if self.residual else h
+        return self.forward_trace(x)[1]
 
     def forward_trace(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """(activation output before dropout/skip, block output)."""
-        a = self.core(x)
+        a = self.act(self.norm(self.linear(x)))
         h = self.drop(a)
         return a, (x + h if self.residual else h)
 
@@ -54,21 +50,14 @@ class Network(nn.Module):
             width = layer.units
         self.blocks = nn.ModuleList(blocks)
         self.head = nn.Linear(width, n_out)
-        self.body = nn.Sequential(*blocks, self.head)
         self.layer_specs = list(spec.layers)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.body(x)
-
-    def train(self, mode: bool = True) -> Network:
-        """Set the mode once per distinct module. The blocks sit in both `blocks` and
-        `body`, so torch's recursive default visits ~2x the modules (~80 us per switch,
-        and every evaluation switches twice)."""
-        if not isinstance(mode, bool):
-            raise ValueError("training mode is expected to be boolean")
-        for module in self.modules():  # de-duplicated
-            module.training = mode
-        return self
+        # Each parameter is registered once, so state_dict() has one key per tensor
+        # (blocks.<i>.linear/norm.*, head.*); the training hot path uses fast_forward.
+        for block in self.blocks:
+            x = block(x)
+        return self.head(x)
 
     def forward_trace(self, x: Tensor) -> tuple[list[Tensor], Tensor]:
         """Per hidden layer activations and the output."""
