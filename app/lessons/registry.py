@@ -15,9 +15,16 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from app.nn.spec import Limits, Spec, validate_spec
+from app.nn.spec import Limits, Spec, error_text, validate_spec
 
 # The charts and diagnostics a lesson may point at; the UI highlights these panels.
 WATCH: dict[str, str] = {
@@ -102,10 +109,12 @@ class Lesson(_Strict):
             raise ValueError("a lesson has exactly one of `spec` or `comparison`")
         # Validate now so a broken lesson fails at load time, naming the member.
         if self.spec is not None:
-            validate_spec(self.spec)
+            try:
+                validate_spec(self.spec)
+            except ValidationError as exc:
+                raise ValueError(f"spec: {error_text(exc)}") from None
         else:
-            for label, _ in member_specs(self):
-                assert label
+            member_specs(self)
         return self
 
     @property
@@ -160,8 +169,8 @@ def member_specs(lesson: Lesson, limits: Limits | None = None) -> list[tuple[str
     for member in lesson.comparison.members:
         try:
             spec = validate_spec(member_data(base, member), limits)
-        except ValueError as exc:  # pydantic's ValidationError is a ValueError
-            raise ValueError(f"member {member.label!r}: {exc}") from exc
+        except ValidationError as exc:
+            raise ValueError(f"member {member.label!r}: {error_text(exc)}") from None
         out.append((member.label, spec))
     return out
 

@@ -1,0 +1,117 @@
+"""The lesson registry: every concept covered, every spec valid, overrides merged as documented."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from app.lessons.registry import LESSONS, Lesson, deep_merge, gallery, member_specs
+from app.nn.spec import Spec
+
+HERE = Path(__file__).parent
+SEEDS = HERE.parents[2] / "shared" / "seeds"  # the lesson notes, beside the repository
+
+
+def test_every_concept_has_a_lesson_in_order() -> None:
+    numbers = [lesson.number for lesson in LESSONS.values()]
+    assert sorted(set(numbers)) == list(range(1, 25))
+    assert numbers == sorted(numbers)  # the registry is in concept order
+    assert len(LESSONS) == len(set(LESSONS))
+
+
+def test_one_file_per_lesson_named_after_it_and_shipped_in_the_package() -> None:
+    folder = resources.files("app.lessons").joinpath("data")
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".json"))
+    expected = sorted(f"{lesson.number:02d}-{slug}.json" for slug, lesson in LESSONS.items())
+    assert names == expected
+
+
+@pytest.mark.parametrize("slug", list(LESSONS))
+def test_each_lesson_yields_valid_distinct_specs(slug: str) -> None:
+    lesson = LESSONS[slug]
+    pairs = member_specs(lesson)
+    assert all(isinstance(spec, Spec) for _, spec in pairs)
+    if lesson.comparison is None:
+        assert [label for label, _ in pairs] == [""]
+        assert lesson.to_spec() == pairs[0][1]
+    else:
+        dumps = [json.dumps(spec.model_dump(mode="json"), sort_keys=True) for _, spec in pairs]
+        assert len(set(dumps)) == len(dumps), "two members run the same experiment"
+        assert len({spec.seed for _, spec in pairs}) == 1  # same data, same init
+
+
+@pytest.mark.parametrize("slug", list(LESSONS))
+def test_each_lesson_has_a_phenomenon_test(slug: str) -> None:
+    sources = " ".join(p.read_text() for p in HERE.glob("test_lesson_*.py"))
+    assert f'"{slug}"' in sources
+
+
+def test_deep_merge_rules() -> None:
+    base = {"a": {"b": 1, "c": [1, 2]}, "layers": [{"u": 1}, {"u": 2}]}
+    merged = deep_merge(base, {"a": {"c": [3]}, "layers": [{}, {"r": True}]})
+    assert merged == {"a": {"b": 1, "c": [3]}, "layers": [{"u": 1}, {"u": 2, "r": True}]}
+    replaced = deep_merge(base, {"layers": [{"u": 9}]})  # another length: replaces the list
+    assert replaced["layers"] == [{"u": 9}]
+    assert base["layers"] == [{"u": 1}, {"u": 2}]  # the base is never modified
+
+
+def test_every_layer_and_overrides_reach_the_member_spec() -> None:
+    residual = dict(member_specs(LESSONS["residual"]))
+    assert [layer.residual for layer in residual["residual"].model.layers] == [False] + [True] * 11
+    init = dict(member_specs(LESSONS["init-scale"]))
+    he = init["relu He"].model
+    assert he.init == "kaiming_normal"
+    assert {layer.activation for layer in he.layers} == {"relu"}
+
+
+def _lesson(**changes: object) -> dict:
+    data = json.loads(json.dumps(LESSONS["nonlinearity"].model_dump(by_alias=True)))
+    data.update(changes)
+    return data
+
+
+def test_broken_lessons_fail_at_load_naming_the_problem() -> None:
+    bad_member = _lesson()
+    bad_member["comparison"]["members"][0]["overrides"] = {"train": {"optimizer": {"lr": 99}}}
+    with pytest.raises(ValidationError, match=r"member 'linear': train.optimizer.lr"):
+        Lesson.model_validate(bad_member)
+    with pytest.raises(ValidationError, match="exactly one"):
+        Lesson.model_validate(_lesson(spec={"seed": 0}))
+    with pytest.raises(ValidationError, match="unknown chart"):
+        Lesson.model_validate(_lesson(watch=["nope"]))
+    with pytest.raises(KeyError, match="allowed"):
+        LESSONS["no-such-lesson"]
+
+
+def test_gallery_cards_are_json_ready() -> None:
+    cards = gallery()
+    assert [c["slug"] for c in cards] == list(LESSONS)
+    json.dumps(cards)
+    zero = next(c for c in cards if c["slug"] == "zero-init")
+    assert zero["number"] == 3 and zero["kind"] == "comparison"
+    assert zero["members"] == ["zeros", "xavier"]
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="the lesson notes are not beside the repository")
+def test_explanations_are_in_our_own_words() -> None:
+    """No run of 8 words from the source notes appears in any lesson text."""
+    n = 8
+    notes = set()
+    for path in SEEDS.glob("*.txt"):
+        words = _words(path.read_text(errors="ignore"))
+        notes |= {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+    for lesson in LESSONS.values():
+        e = lesson.explanation
+        words = _words(" ".join([lesson.title, lesson.summary, e.try_it, e.see, e.why]))
+        copied = [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
+        copied = [c for c in copied if tuple(c.split()) in notes]
+        assert not copied, f"{lesson.slug}: {copied[0]!r}"
