@@ -273,11 +273,14 @@ class Probe:
     loss: float
 
 
-def probe(trainer: Trainer, max_points: int = 512) -> Probe:
-    """Probe on (up to) max_points training points. Gradients are of the loss plus the L1/L2
-    penalty, as the optimizer sees them, and are returned, never written to .grad."""
+def probe(
+    trainer: Trainer, max_points: int = 512, batch: tuple[Tensor, Tensor] | None = None
+) -> Probe:
+    """Probe on `batch` (features, targets), by default the first max_points training points.
+    Gradients are of the loss plus the L1/L2 penalty, as the optimizer sees them, and are
+    returned, never written to .grad."""
     model = trainer.model
-    x, y = _probe_batch(trainer, max_points)
+    x, y = batch if batch is not None else _probe_batch(trainer, max_points)
     linears = model.linears()
     seen: list[tuple[Tensor, Tensor]] = []
 
@@ -318,11 +321,13 @@ def diagnostics_frame(
     max_points: int = 512,
     bins: int = 24,
     step_record: dict[str, Any] | None = None,
+    batch: tuple[Tensor, Tensor] | None = None,
 ) -> dict[str, Any]:
-    """The panel's slow part, JSON-ready: per hidden layer distributions and flags.
+    """The panel's slow part, JSON-ready: per hidden layer distributions and flags, from one
+    probe of `batch` (default: the first max_points training points).
 
     Pass the latest step record to attach its update/weight ratios with their flags."""
-    p = probe(trainer, max_points)
+    p = probe(trainer, max_points, batch)
     acts, weight_grads = p.acts, p.weight_grads
     health = layer_health(trainer.model, acts)
     grad_norms = [float(g.norm()) for g in weight_grads]

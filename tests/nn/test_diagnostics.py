@@ -208,3 +208,14 @@ def test_zero_init_frame_reads_full_symmetry_and_flags_the_stalled_gradient() ->
     assert frame["flags"]["vanishing"] == ["h1", "h2"]  # tanh(0) = 0: nothing flows back
     assert frame["loss_at_init"]["actual"] == pytest.approx(math.log(2))
     assert frame["loss_at_init"]["ok"] is True
+
+
+def test_an_explicit_batch_is_probed_as_given() -> None:
+    trainer = trainer_for()
+    x, y = trainer.data.train.x, trainer.data.train.y
+    given = dg.probe(trainer, batch=(x[:10], y[:10]))
+    default = dg.probe(trainer, max_points=10)
+    assert given.loss == default.loss
+    assert all(torch.equal(a, b) for a, b in zip(given.acts, default.acts, strict=True))
+    frame = dg.diagnostics_frame(trainer, batch=(x[10:30], y[10:30]))
+    assert sum(frame["layers"][0]["activation"]["counts"]) == 20 * 6
