@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/backprop train --dataset spiral --layers 16,16 --optimizer adam --lr 0.01 --epochs 100
+	$(BIN)/backprop serve --host $(HOST) --port $(PORT)
 
 # Browser tests need Debian's chromium; install it when missing (never `playwright install`).
 chromium:

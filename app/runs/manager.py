@@ -1,10 +1,8 @@
 """The run manager: create, queue, control and observe runs; the one API of app.runs.
 
-It owns the in-memory state of runs (RunState + their RunLog on the event bus), the
-queue, the limits and the bookkeeping of events coming back from the executor. It is
-single-threaded: everything happens on the event loop, the database works on its own
-thread (Store) and training happens in worker processes (Executor).
-"""
+It owns the runs' in-memory state (RunState, RunLog), the queue, the limits and the
+bookkeeping of executor events. Single-threaded on the event loop: the database has its
+own thread (Store) and training happens in worker processes (Executor)."""
 
 from __future__ import annotations
 
@@ -14,7 +12,6 @@ import itertools
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator
 from typing import Any
 
 from pydantic import ValidationError
@@ -24,7 +21,13 @@ from app.runs.errors import Busy, Conflict, Invalid, NotFound, Unavailable
 from app.runs.events import TERMINAL, Event, EventBus, make_event, status_fields
 from app.runs.executors import Executor
 from app.runs.live import validate_changes
-from app.runs.state import RunState, brief, status_history, view_of_row
+from app.runs.queries import RunQueries
+from app.runs.state import (
+    RunState,
+    ended_summary,
+    job_for,
+    refusal,
+)
 from app.runs.store import Store
 from app.settings import Settings
 
@@ -32,7 +35,7 @@ ACK_TIMEOUT = 5.0  # seconds a worker has to confirm a live hyper-parameter chan
 MAX_STEP_REQUEST = 100_000
 
 
-class RunManager:
+class RunManager(RunQueries):
     def __init__(self, settings: Settings, store: Store, executor: Executor) -> None:
         self.settings = settings
         self.limits = settings.limits()
@@ -43,6 +46,7 @@ class RunManager:
         self.queue: deque[str] = deque()
         self.assigned: set[str] = set()  # runs an executor holds (training or paused)
         self.finished: deque[str] = deque()  # ended runs still in memory, oldest first
+        self.deleted: dict[str, None] = {}  # recent deletions: hide them from racing reads
         self._ack_ids = itertools.count(1)
         self._checkpointer: asyncio.Task[None] | None = None
         self.closing = False
@@ -121,20 +125,7 @@ class RunManager:
         while self.queue and self._can_dispatch():
             run = self.runs[self.queue.popleft()]
             moved = True
-            job = {
-                "run_id": run.id,
-                "spec": run.spec,
-                "seq": run.log.last_seq + 1,
-                "paused": run.start_paused,
-                "limits": self.limits.as_dict(),
-                "options": {
-                    "frame_rate": self.settings.frame_rate,
-                    "snapshot_rate": self.settings.snapshot_rate,
-                    "max_seconds": self.settings.max_run_seconds,
-                    "max_paused_seconds": self.settings.max_paused_seconds,
-                },
-            }
-            self.executor.submit(job)
+            self.executor.submit(job_for(run, self.settings))
             self.assigned.add(run.id)
             run.status = "paused" if run.start_paused else "running"
             run.position = None
@@ -200,17 +191,9 @@ class RunManager:
     # ---- ending -------------------------------------------------------------------------
     def _end(self, run: RunState, status: str, reason: str) -> None:
         """End a run from here (not from its worker): failed, stopped in queue, shutdown."""
-        summary = {
-            "status": status,
-            "reason": reason,
-            "step": run.step,
-            "epoch": run.epoch,
-            "best_epoch": None,
-            "final": None,
-            "seconds": None,
-        }
-        fields = status_fields(status, reason, None, summary)
-        self.on_event(run.id, *_split(make_event(run.id, run.log.last_seq + 1, "status", fields)))
+        fields = status_fields(status, reason, None, ended_summary(run, status, reason))
+        event = make_event(run.id, run.log.last_seq + 1, "status", fields)
+        self.on_event(run.id, event.meta, event.data)
 
     def _finished(self, run: RunState, summary: dict[str, Any] | None) -> None:
         run.summary, run.finished_at, run.position = summary, time.time(), None
@@ -231,6 +214,11 @@ class RunManager:
                 self._forget(self.finished.popleft())
         self._announce_positions()
 
+    def _tombstone(self, run_id: str) -> None:
+        self.deleted[run_id] = None
+        while len(self.deleted) > 1000:
+            del self.deleted[next(iter(self.deleted))]
+
     def _forget(self, run_id: str) -> None:
         """Drop a run from memory; the store still answers for it (unless deleted)."""
         self.runs.pop(run_id, None)
@@ -242,9 +230,19 @@ class RunManager:
             await asyncio.sleep(self.settings.checkpoint_seconds)
             for run in list(self.runs.values()):
                 if run.status in ("running", "paused") and run.log.last_seq > run.checkpointed_seq:
-                    run.checkpointed_seq = run.log.last_seq
-                    events = run.log.persistable()
-                    self.store.submit(self.store.replace_events, run.id, events, run.row())
+                    self._checkpoint(run)
+
+    def _checkpoint(self, run: RunState) -> None:
+        # Status and start events are already stored; add what is new since last time.
+        done, run.checkpointed_seq = run.checkpointed_seq, run.log.last_seq
+        new = [
+            e
+            for e in run.log.persistable()
+            if e.seq > done and e.type not in ("status", "start", "snapshot")
+        ]
+        snapshot = run.log.snapshot if run.log.snapshot and run.log.snapshot.seq > done else None
+        updates = {"step": run.step, "last_seq": run.log.last_seq}
+        self.store.submit(self.store.checkpoint, run.id, new, snapshot, updates)
 
     # ---- control ------------------------------------------------------------------------
     async def _known(self, run_id: str) -> RunState:
@@ -257,14 +255,6 @@ class RunManager:
             raise NotFound(f"no run {run_id!r}")
         raise Conflict(f"the run has {row['status']}")
 
-    @staticmethod
-    def _refuse(run: RunState, action: str) -> Conflict:
-        if run.terminal:
-            return Conflict(f"cannot {action}: the run has {run.status}")
-        if run.status == "queued":
-            return Conflict(f"cannot {action}: the run is queued and has not started")
-        return Conflict(f"cannot {action}: the run is {run.status}")
-
     def _send(self, run: RunState, message: dict[str, Any]) -> None:
         if not self.executor.control(run.id, message):
             raise Conflict(f"the run is {run.status} but no worker holds it")
@@ -272,7 +262,7 @@ class RunManager:
     async def pause(self, run_id: str) -> dict[str, Any]:
         run = await self._known(run_id)
         if run.status != "running":
-            raise self._refuse(run, "pause")
+            raise refusal(run, "pause")
         self._send(run, {"op": "pause"})
         run.status = "paused"
         return {"id": run.id, "status": run.status}
@@ -280,7 +270,7 @@ class RunManager:
     async def resume(self, run_id: str) -> dict[str, Any]:
         run = await self._known(run_id)
         if run.status != "paused":
-            raise self._refuse(run, "resume")
+            raise refusal(run, "resume")
         self._send(run, {"op": "resume"})
         run.status = "running"
         return {"id": run.id, "status": run.status}
@@ -292,14 +282,14 @@ class RunManager:
             )
         run = await self._known(run_id)
         if run.status != "paused":
-            raise self._refuse(run, "step (pause it first)")
+            raise refusal(run, "step (pause it first)")
         self._send(run, {"op": "step", "n": n})
         return {"id": run.id, "status": run.status, "steps": n}
 
     async def stop(self, run_id: str) -> dict[str, Any]:
         run = await self._known(run_id)
         if run.terminal:
-            raise self._refuse(run, "stop")
+            raise refusal(run, "stop")
         if run.status == "queued":
             self._end(run, "stopped", "stopped before it started")
         else:
@@ -310,7 +300,7 @@ class RunManager:
         changes = validate_changes(data, self.limits)
         run = await self._known(run_id)
         if run.status not in ("running", "paused"):
-            raise self._refuse(run, "change live parameters")
+            raise refusal(run, "change live parameters")
         ack_id = next(self._ack_ids)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         run.acks[ack_id] = future
@@ -330,10 +320,12 @@ class RunManager:
         run = self.runs.get(run_id)
         if run is None or run.deleted:
             if run is None and await self.store.call(self.store.get_run, run_id) is not None:
+                self._tombstone(run_id)
                 self.store.submit(self.store.delete_run, run_id)
                 return
             raise NotFound(f"no run {run_id!r}")
         run.deleted = True
+        self._tombstone(run.id)
         if run.status == "queued":
             self._end(run, "stopped", "deleted before it started")
         elif run.active:
@@ -344,64 +336,6 @@ class RunManager:
                 self.finished.remove(run.id)
             self.store.submit(self.store.delete_run, run.id)
 
-    # ---- reading ------------------------------------------------------------------------
-    async def get(self, run_id: str) -> dict[str, Any]:
-        run = self.runs.get(run_id)
-        if run is not None and run.deleted:
-            raise NotFound(f"no run {run_id!r}")
-        if run is not None:
-            view = run.view()
-            history = [e for e in run.log.pinned if e.type == "status"]
-        else:
-            history = await self.store.call(self.store.status_history, run_id)
-            row = await self.store.call(self.store.get_run, run_id)
-            if row is None:
-                raise NotFound(f"no run {run_id!r}")
-            view = view_of_row(row)
-        view["history"] = status_history(history)
-        return view
-
-    async def list_runs(self, limit: int = 50, offset: int = 0) -> dict[str, Any]:
-        rows, total = await self.store.call(self.store.list_runs, limit, offset)
-        items = []
-        for row in rows:
-            run = self.runs.get(row["id"])
-            if run is not None and run.deleted:
-                continue
-            items.append(brief(run.view() if run is not None else view_of_row(row)))
-        return {"runs": items, "total": total, "limit": limit, "offset": offset}
-
-    async def events(self, run_id: str, after: int) -> tuple[list[Event], str, int]:
-        """(events after seq `after`, current status, last seq)."""
-        run = self.runs.get(run_id)
-        if run is not None and not run.deleted:
-            return run.log.after(after), run.status, run.log.last_seq
-        row = await self.store.call(self.store.get_run, run_id)
-        if row is None or run is not None:
-            raise NotFound(f"no run {run_id!r}")
-        events = await self.store.call(self.store.get_events, run_id, after)
-        return events, row["status"], row["last_seq"]
-
-    async def follow(self, run_id: str, after: int) -> AsyncIterator[list[Event]]:
-        """Batches of events after `after`, live, until the run ends; [] = idle tick."""
-        run = self.runs.get(run_id)
-        if run is None or run.deleted:
-            events, _, _ = await self.events(run_id, after)  # ended: replay the store
-            if events:
-                yield events
-            return
-        log, cursor = run.log, after
-        while True:
-            batch = log.after(cursor)
-            if batch:
-                cursor = batch[-1].seq
-                yield batch
-                continue
-            if log.done:
-                return
-            if not await log.wait(cursor, self.settings.heartbeat_seconds):
-                yield []
-
     def health(self) -> dict[str, Any]:
         return {
             "status": "ok" if not self.closing else "closing",
@@ -410,7 +344,3 @@ class RunManager:
             "max_training": self._max_training(),
             **self.executor.info(),
         }
-
-
-def _split(event: Event) -> tuple[dict[str, Any], bytes]:
-    return event.meta, event.data

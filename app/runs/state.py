@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from app.runs.errors import Conflict
 from app.runs.events import ACTIVE, TERMINAL, Event, RunLog
+from app.settings import Settings
 
 
 def iso(ts: float | None) -> str | None:
@@ -82,6 +84,44 @@ def view_of_row(row: dict[str, Any], position: int | None = None) -> dict[str, A
         "total_steps": row["total_steps"],
         "last_seq": row["last_seq"],
     }
+
+
+def job_for(run: RunState, settings: Settings) -> dict[str, Any]:
+    """What an executor needs to train a run; it numbers events from `seq` on."""
+    return {
+        "run_id": run.id,
+        "spec": run.spec,
+        "seq": run.log.last_seq + 1,
+        "paused": run.start_paused,
+        "limits": settings.limits().as_dict(),
+        "options": {
+            "frame_rate": settings.frame_rate,
+            "snapshot_rate": settings.snapshot_rate,
+            "max_seconds": settings.max_run_seconds,
+            "max_paused_seconds": settings.max_paused_seconds,
+        },
+    }
+
+
+def ended_summary(run: RunState, status: str, reason: str) -> dict[str, Any]:
+    """The summary of a run ended by the service rather than by its engine."""
+    return {
+        "status": status,
+        "reason": reason,
+        "step": run.step,
+        "epoch": run.epoch,
+        "best_epoch": None,
+        "final": None,
+        "seconds": None,
+    }
+
+
+def refusal(run: RunState, action: str) -> Conflict:
+    if run.terminal:
+        return Conflict(f"cannot {action}: the run has {run.status}")
+    if run.status == "queued":
+        return Conflict(f"cannot {action}: the run is queued and has not started")
+    return Conflict(f"cannot {action}: the run is {run.status}")
 
 
 def brief(view: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     select,
 )
 from sqlalchemy.engine import Engine, make_url
@@ -159,6 +160,24 @@ class Store:
             s.execute(delete(EventRow).where(EventRow.run_id == run_id))
             s.add_all(_event_rows(run_id, events))
 
+    def checkpoint(
+        self, run_id: str, new: list[Event], snapshot: Event | None, updates: dict[str, Any]
+    ) -> None:
+        """Add a training run's new frames and swap its latest picture (cheap, periodic);
+        the end of the run rewrites its history exactly (replace_events)."""
+        with self._session() as s, s.begin():
+            run = s.get(RunRow, run_id)
+            if run is None:
+                return
+            for key, value in updates.items():
+                setattr(run, key, value)
+            s.add_all(_event_rows(run_id, new))
+            if snapshot is not None:
+                s.execute(
+                    delete(EventRow).where(EventRow.run_id == run_id, EventRow.type == "snapshot")
+                )
+                s.add_all(_event_rows(run_id, [snapshot]))
+
     def delete_run(self, run_id: str) -> None:
         with self._session() as s, s.begin():
             s.execute(delete(EventRow).where(EventRow.run_id == run_id))
@@ -178,7 +197,8 @@ class Store:
                 )
                 summary = {"status": "interrupted", "reason": reason, "step": run.step}
                 summary.update(epoch=None, best_epoch=None, final=None, seconds=None)
-                seq = run.last_seq + 1
+                stored = s.scalar(select(func.max(EventRow.seq)).where(EventRow.run_id == run.id))
+                seq = max(run.last_seq, stored or 0) + 1
                 ev = make_event(
                     run.id, seq, "status", status_fields("interrupted", reason, None, summary)
                 )
