@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import multiprocessing
 import signal
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import Any, Protocol
 from app.runs import wire
 from app.settings import Settings
 
+log = logging.getLogger(__name__)
 PRELOAD = ["torch", "torch._dynamo", "app.nn.train", "app.runs.worker"]
 
 
@@ -117,7 +119,13 @@ class LocalExecutor:
             await asyncio.sleep(delay)
         if self.closing:
             return
-        proc, ctrl_w, events_r = await asyncio.to_thread(self._start_process, slot)
+        try:
+            proc, ctrl_w, events_r = await asyncio.to_thread(self._start_process, slot)
+        except Exception:  # e.g. the forkserver could not start: retry, slower each time
+            log.exception("could not start worker %d", slot)
+            self._backoff[slot] = min(30.0, max(0.5, self._backoff[slot] * 2))
+            self._spawn_later(slot, self._backoff[slot])
+            return
         worker = _Worker(slot, proc, pid=proc.pid)
         self.workers[slot] = worker
         loop = asyncio.get_running_loop()

@@ -94,6 +94,7 @@ class _Socket:
                 await asyncio.wait({following, receiver}, return_when=asyncio.FIRST_COMPLETED)
                 if not following.done():  # the client left: stop following
                     following.cancel()
+                    await asyncio.wait({following})  # let the generator unwind first
                     return
                 try:
                     batch = following.result()
