@@ -43,8 +43,9 @@ WATCH: dict[str, str] = {
     "symmetry": "mean cosine similarity between the incoming weights of a layer's units",
     "loss_at_init": "the first loss against the chance level -log(1/classes)",
     "flags": "vanishing / exploding gradient warnings",
-    "sparsity": "share of weights that are (almost) exactly zero",
+    "sparsity": "share of each layer's weights within 0.01 of zero",
     "sign_agreement": "how often a unit's incoming weight updates all share one sign",
+    "dropout": "train- vs eval-mode outputs and what each dropout layer keeps",
     "temperature": "the predicted class distribution at a point under temperature T",
     "splits": "the train / validation / test scores side by side",
 }

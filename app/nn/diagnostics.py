@@ -6,21 +6,21 @@ saturated fractions, the symmetry meter, gradient flags, and the loss at init ag
 The small functions below it are the measurements lessons need (sparsity, loss jitter,
 softmax temperature, sign agreement of updates, dropout's train/eval behaviour).
 
-Probes run in eval mode: a train-mode forward would draw dropout masks from the run's RNG
-(changing its future) and move BatchNorm's running statistics (changing the model).
+Everything is measured by one eval-mode probe (app/nn/probe.py), so a frame never changes
+the run it looks at.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import torch
 
 from app.nn.metrics import layer_health, symmetry
 from app.nn.model import Network
+from app.nn.probe import probe
 
 if TYPE_CHECKING:  # the trainer is only a parameter type here
     from app.nn.train import Trainer
@@ -33,6 +33,8 @@ VANISH_RATIO = 1e-2  # a hidden layer's grad norm below 1 % of the output layer'
 EXPLODE_RATIO = 1e2  # ... or above 100x it
 EXPLODE_NORM = 1e3  # any layer's grad norm beyond this, whatever the ratio
 INIT_LOSS_TOLERANCE = 1.5  # loss at init above 1.5x chance = over-confident outputs
+NEAR_ZERO = 1e-2  # |w| at or below this counts towards a layer's sparsity
+FRAME_DROPOUT_MASKS = 16  # enough for the expectation readout, cheap enough for a frame
 
 
 # ---- distributions ----------------------------------------------------------------------
@@ -255,67 +257,6 @@ def dropout_behaviour(net: Network, x: Tensor, masks: int = 200, seed: int = 0) 
 
 
 # ---- the panel frame ----------------------------------------------------------------------
-def _probe_batch(trainer: Trainer, max_points: int) -> tuple[Tensor, Tensor]:
-    train = trainer.data.train
-    return train.x[:max_points], train.y[:max_points]
-
-
-@dataclass
-class Probe:
-    """One eval-mode forward and backward pass: per hidden layer activations; per Linear
-    (hidden layers, then the output layer) its weight gradient, its inputs and the loss
-    gradient at its outputs; and the data loss."""
-
-    acts: list[Tensor]
-    weight_grads: list[Tensor]
-    inputs: list[Tensor]
-    out_grads: list[Tensor]
-    loss: float
-
-
-def probe(
-    trainer: Trainer, max_points: int = 512, batch: tuple[Tensor, Tensor] | None = None
-) -> Probe:
-    """Probe on `batch` (features, targets), by default the first max_points training points.
-    Gradients are of the loss plus the L1/L2 penalty, as the optimizer sees them, and are
-    returned, never written to .grad."""
-    model = trainer.model
-    x, y = batch if batch is not None else _probe_batch(trainer, max_points)
-    linears = model.linears()
-    seen: list[tuple[Tensor, Tensor]] = []
-
-    def hook(module: torch.nn.Module, inputs: tuple[Tensor, ...], output: Tensor) -> None:
-        seen.append((inputs[0], output))
-
-    handles = [lin.register_forward_hook(hook) for lin in linears]
-    was_training = model.training
-    model.eval()
-    try:
-        acts, out = model.forward_trace(x)
-        t = trainer.spec.train
-        loss = trainer.loss_fn(out, y, t.label_smoothing, t.huber_delta)
-        pen = trainer.penalty()
-        total = loss + pen if pen is not None else loss
-        outputs = [o for _, o in seen]
-        grads = torch.autograd.grad(total, trainer.weights + outputs, allow_unused=True)
-    finally:
-        for handle in handles:
-            handle.remove()
-        model.train(was_training)
-    n = len(trainer.weights)
-    filled = [
-        g if g is not None else torch.zeros_like(ref)
-        for g, ref in zip(grads, trainer.weights + outputs, strict=True)
-    ]
-    return Probe(
-        acts=[a.detach() for a in acts],
-        weight_grads=filled[:n],
-        inputs=[i.detach() for i, _ in seen],
-        out_grads=filled[n:],
-        loss=float(loss.detach()),
-    )
-
-
 def diagnostics_frame(
     trainer: Trainer,
     max_points: int = 512,
@@ -345,6 +286,7 @@ def diagnostics_frame(
                 "dead": health["dead"][i],
                 "saturated": health["saturated"][i],
                 "symmetry": symmetry(trainer.weights[i]),
+                "sparsity": sparsity([trainer.weights[i]], NEAR_ZERO),
                 "activation": distribution(a, bins),
                 "gradient": distribution(weight_grads[i], bins),
                 "grad_norm": grad_norms[i],
@@ -371,6 +313,11 @@ def diagnostics_frame(
         "layers": layers,
         "output": {"name": names[-1], "grad_norm": out_norm},
         "loss_at_init": init,
+        "dropout": (
+            dropout_behaviour(trainer.model, p.inputs[0], FRAME_DROPOUT_MASKS)
+            if any(layer.dropout > 0 for layer in trainer.spec.model.layers)
+            else None
+        ),
         "flags": {
             "vanishing": [layer["name"] for layer in layers if layer["grad_flag"] == "vanishing"],
             "exploding": [

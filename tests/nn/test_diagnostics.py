@@ -219,3 +219,15 @@ def test_an_explicit_batch_is_probed_as_given() -> None:
     assert all(torch.equal(a, b) for a, b in zip(given.acts, default.acts, strict=True))
     frame = dg.diagnostics_frame(trainer, batch=(x[10:30], y[10:30]))
     assert sum(frame["layers"][0]["activation"]["counts"]) == 20 * 6
+
+
+def test_frame_reports_sparsity_and_dropout_readouts() -> None:
+    trainer = trainer_for(model={"layers": [{"units": 32, "activation": "relu", "dropout": 0.5}]})
+    with torch.no_grad():
+        trainer.weights[0][:, 0] = 0.0  # half of h1's incoming weights (one of two inputs)
+    frame = dg.diagnostics_frame(trainer)
+    expected = float((trainer.weights[0].abs() <= dg.NEAR_ZERO).double().mean())
+    assert frame["layers"][0]["sparsity"] == pytest.approx(expected) and expected >= 0.5
+    (layer,) = frame["dropout"]["layers"]
+    assert layer["p"] == 0.5 and layer["expectation_ratio"] == pytest.approx(1.0, abs=0.1)
+    assert dg.diagnostics_frame(trainer_for())["dropout"] is None
