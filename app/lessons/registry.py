@@ -1,4 +1,5 @@
-"""Lessons: one JSON file per concept under data/, loaded into one registry.
+"""Lessons: one JSON file per lesson under data/ (NN-slug.json, NN = the concept's row in
+CONCEPTS.md; concept 21 has two lessons), loaded into one registry.
 
 A lesson is data, not a code path: a title, our explanation, the charts to watch, and either
 one experiment spec or one comparison (a base spec plus per-member overrides). Every spec is
@@ -230,3 +231,21 @@ def gallery() -> list[dict[str, Any]]:
         }
         for lesson in LESSONS.values()
     ]
+
+
+def lesson_json(lesson: Lesson, limits: Limits | None = None) -> dict[str, Any]:
+    """Everything a lesson page needs, JSON-ready: the texts, the charts to watch (with their
+    help text) and each member's fully resolved spec (one unlabelled member for a spec lesson)."""
+    return {
+        "slug": lesson.slug,
+        "number": lesson.number,
+        "title": lesson.title,
+        "summary": lesson.summary,
+        "kind": lesson.kind,
+        "explanation": lesson.explanation.model_dump(by_alias=True),
+        "watch": [{"key": key, "help": WATCH[key]} for key in lesson.watch],
+        "members": [
+            {"label": label, "spec": spec.model_dump(mode="json")}
+            for label, spec in member_specs(lesson, limits)
+        ],
+    }

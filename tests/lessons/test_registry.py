@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from app.lessons.registry import LESSONS, Lesson, deep_merge, gallery, member_specs
+from app.lessons.registry import (
+    LESSONS,
+    Lesson,
+    deep_merge,
+    gallery,
+    lesson_json,
+    member_specs,
+)
 from app.nn.spec import Spec
 
 HERE = Path(__file__).parent
@@ -95,6 +102,18 @@ def test_gallery_cards_are_json_ready() -> None:
     zero = next(c for c in cards if c["slug"] == "zero-init")
     assert zero["number"] == 3 and zero["kind"] == "comparison"
     assert zero["members"] == ["zeros", "xavier"]
+
+
+def test_lesson_json_round_trips_its_specs() -> None:
+    page = lesson_json(LESSONS["batch-size"])
+    json.dumps(page)
+    assert page["explanation"]["try"].startswith("Train")
+    assert [w["key"] for w in page["watch"]] == LESSONS["batch-size"].watch
+    assert [m["label"] for m in page["members"]] == ["batch 1", "batch 16", "full batch"]
+    specs = [Spec.model_validate(m["spec"]) for m in page["members"]]
+    assert [s.train.batch_size for s in specs] == [1, 16, 150]
+    single = lesson_json(LESSONS["dropout"])
+    assert single["kind"] == "spec" and [m["label"] for m in single["members"]] == [""]
 
 
 def _words(text: str) -> list[str]:
