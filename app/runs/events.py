@@ -168,6 +168,11 @@ class RunLog:
             events[self.snapshot.seq] = self.snapshot
         return [events[k] for k in sorted(events)]
 
+    def close(self) -> None:
+        """No more events (the run was dropped): wake every follower so it can finish."""
+        self.done = True
+        self._wake.set()
+
     async def wait(self, after: int, timeout: float) -> bool:
         """Until an event newer than `after` exists (True) or `timeout` passes (False)."""
         if self.last_seq > after or self.done:
@@ -203,5 +208,4 @@ class EventBus:
     def drop(self, run_id: str) -> None:
         log = self._logs.pop(run_id, None)
         if log is not None:
-            log.done = True
-            log._wake.set()
+            log.close()
