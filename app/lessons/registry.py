@@ -1,4 +1,4 @@
-"""Lessons: one JSON file per lesson under data/ (NN-slug.json, NN = the concept's row in
+"""Lessons: one JSON file per lesson under content/ (NN-slug.json, NN = the concept's row in
 CONCEPTS.md; concept 21 has two lessons), loaded into one registry.
 
 A lesson is data, not a code path: a title, our explanation, the charts to watch, and either
@@ -178,7 +178,7 @@ def member_specs(lesson: Lesson, limits: Limits | None = None) -> list[tuple[str
 
 
 def _read_all() -> dict[str, Lesson]:
-    folder = resources.files("app.lessons").joinpath("data")
+    folder = resources.files("app.lessons").joinpath("content")
     lessons: dict[str, Lesson] = {}
     for item in sorted(folder.iterdir(), key=lambda p: p.name):
         if not item.name.endswith(".json"):

@@ -32,7 +32,7 @@ def test_every_concept_has_a_lesson_in_order() -> None:
 
 
 def test_one_file_per_lesson_named_after_it_and_shipped_in_the_package() -> None:
-    folder = resources.files("app.lessons").joinpath("data")
+    folder = resources.files("app.lessons").joinpath("content")
     names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".json"))
     expected = sorted(f"{lesson.number:02d}-{slug}.json" for slug, lesson in LESSONS.items())
     assert names == expected
