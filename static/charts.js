@@ -202,7 +202,7 @@
 
   function handle(msg) {
     stats.events += 1;
-    if (!S) return;
+    if (!S) attach();  // a replay can start before DOMContentLoaded handlers ran
     switch (msg.type) {
       case "start": S.meta = msg; drawBoundary(); drawCharts(); if (window.BPNetwork) BPNetwork.layout($("network"), msg); break;
       case "metrics": onMetrics(msg); break;

@@ -19,8 +19,9 @@ from starlette.datastructures import FormData
 from app.nn.datasets import DATASETS
 from app.nn.previews import split_points
 from app.nn.spec import Spec, error_list, validate_spec
-from app.nn.spec_url import from_query, to_url_query
-from app.web import choices, ui_runs
+from app.runs.errors import RunError
+from app.web import choices, ui_data, ui_runs
+from app.web.deps import get_manager
 from app.web.forms import flatten, form_to_spec, layer_count, spec_to_values
 from app.web.previews import dataset_svg
 
@@ -59,11 +60,12 @@ def controls_context(
     }
 
 
-def spec_from_query(request: Request) -> tuple[Spec, str]:
+async def spec_from_query(request: Request) -> tuple[Spec, str]:
     """The spec in the page URL, or the defaults and a message saying what was wrong."""
     query = dict(parse_qsl(request.url.query, keep_blank_values=True))
     try:
-        return validate_spec(from_query(query), limits(request)), ""
+        data = await ui_data.expand_query(request, query)  # also pts= and tfp= keys
+        return validate_spec(data, limits(request)), ""
     except ValueError as exc:  # includes pydantic's ValidationError
         detail = (
             "; ".join(f"{e['field']}: {e['message']}" for e in error_list(exc))
@@ -91,8 +93,8 @@ def render_playground(
 
 
 @router.get("/", response_class=HTMLResponse)
-def playground(request: Request) -> HTMLResponse:
-    spec, notice = spec_from_query(request)
+async def playground(request: Request) -> HTMLResponse:
+    spec, notice = await spec_from_query(request)
     return render_playground(request, spec, notice)
 
 
@@ -129,6 +131,7 @@ async def controls(request: Request) -> Response:
     action = str(form.get("ui.action") or "")
     if action:
         apply_action(tree, action, random.Random())
+    await ui_data.attach_points(request, tree, form)  # custom points named by ui.pts
     headers: dict[str, str] = {}
     live_note = ""
     try:
@@ -139,7 +142,7 @@ async def controls(request: Request) -> Response:
     else:
         errors = []
         values = spec_to_values(spec.model_dump(mode="json"))
-        query = to_url_query(spec)
+        query = ui_data.url_query(spec)
         headers["HX-Replace-Url"] = "/?" + query if query else "/"
         live_note = await ui_runs.apply_live(request, str(form.get("ui.run") or ""), spec)
     ctx = controls_context(request, values, errors)
@@ -158,10 +161,36 @@ def _submitted_values(tree: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+@router.get("/runs", response_class=HTMLResponse)
+async def runs_page(request: Request, offset: int = 0) -> HTMLResponse:
+    limit = 50
+    listing = await get_manager(request).list_runs(limit=limit, offset=max(0, offset))
+    ctx = {
+        "nav": "runs",
+        "runs": listing["runs"],
+        "more": listing["total"] > offset + limit,
+        "offset": offset,
+        "limit": limit,
+    }
+    return templates(request).TemplateResponse(request, "runs.html", ctx)
+
+
+@router.get("/runs/{run_id}", response_class=HTMLResponse)
+async def run_page(request: Request, run_id: str) -> HTMLResponse:
+    """The playground with this run's experiment; its socket replays the stored curves."""
+    try:
+        run = await get_manager(request).get(run_id)
+        spec = validate_spec(run["spec"], limits(request))
+    except (RunError, ValidationError):
+        spec, _ = validate_spec({}, limits(request)), ""
+        return render_playground(request, spec, f"There is no run {run_id!r}; showing defaults.")
+    return render_playground(request, spec, run=run)
+
+
 @router.get("/ui/data")
-def data_points(request: Request) -> JSONResponse:
+async def data_points(request: Request) -> JSONResponse:
     """The current experiment's points (from the page query) so the plot shows before Play."""
-    spec, notice = spec_from_query(request)
+    spec, notice = await spec_from_query(request)
     data = split_points(spec)
     outputs = data["classes"] if data["task"] == "multiclass" else 1
     units = [len(spec.data.features), *(layer.units for layer in spec.model.layers), outputs]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -61,3 +62,18 @@ def page(browser: Any) -> Iterator[Any]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def wait_js(page: Any, expression: str, timeout: float = 60_000) -> Any:
+    """Poll a JS expression until truthy and return its value.
+
+    Evaluated through the DevTools protocol, so the app's CSP (no 'unsafe-eval') holds:
+    Playwright's own wait_for_function compiles its predicate with eval and is refused."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(50)

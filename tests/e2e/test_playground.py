@@ -6,19 +6,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tests.e2e.conftest import wait_js
 from tests.web.service import LiveServer
 
 LOSS_POINTS = "document.getElementById('chart-loss').data?.[0]?.y?.filter(v => v !== null) ?? []"
 
 
-def wait_js(page: Any, expression: str, timeout: float = 60_000) -> Any:
-    page.wait_for_function(expression, timeout=timeout)
-    return page.evaluate(expression)
-
-
 def settle(page: Any) -> None:
     """Wait until htmx has no request in flight."""
-    page.wait_for_function("!document.querySelector('.htmx-request')", timeout=30_000)
+    wait_js(page, "!document.querySelector('.htmx-request')", 30_000)
     page.wait_for_timeout(150)
 
 
@@ -28,7 +24,7 @@ def test_build_play_pause_step_reset_and_share(
     page.goto(server.http + "/")
     # Change the dataset, add a layer, switch optimizer: each round-trips through the server.
     page.click("label.dataset:has(input[value='xor'])")
-    page.wait_for_function("location.search.includes('d=xor')")
+    wait_js(page, "location.search.includes('d=xor')")
     page.click("button[value='add_layer']")
     page.wait_for_selector("input[name='model.layers.2.units']")
     page.select_option("select[name='train.optimizer.name']", "rmsprop")
@@ -44,12 +40,12 @@ def test_build_play_pause_step_reset_and_share(
     assert page.input_value("input[name='train.optimizer.lr']") == "100"
     page.fill("input[name='train.optimizer.lr']", "0.02")
     page.dispatch_event("input[name='train.optimizer.lr']", "change")
-    page.wait_for_function("!document.querySelector(\".error[data-field='train.optimizer.lr']\")")
-    page.wait_for_function("location.search.includes('lr=0.02')")
+    wait_js(page, "!document.querySelector(\".error[data-field='train.optimizer.lr']\")")
+    wait_js(page, "location.search.includes('lr=0.02')")
     settle(page)
     page.fill("input[name='train.epochs']", "5000")  # long enough to pause while it trains
     page.dispatch_event("input[name='train.epochs']", "change")
-    page.wait_for_function("location.search.includes('ep=5000')")
+    wait_js(page, "location.search.includes('ep=5000')")
     settle(page)
     shared_url = page.url
 
@@ -66,17 +62,15 @@ def test_build_play_pause_step_reset_and_share(
 
     # Pause, then one step moves the step counter by exactly one.
     page.click("#btn-pause")
-    page.wait_for_function("document.getElementById('status').dataset.status === 'paused'")
+    wait_js(page, "document.getElementById('status').dataset.status === 'paused'")
     page.wait_for_timeout(500)
     before = int(page.inner_text("#step"))
     page.click("#btn-step")
-    page.wait_for_function(
-        f"parseInt(document.getElementById('step').textContent) === {before + 1}"
-    )
+    wait_js(page, f"parseInt(document.getElementById('step').textContent) === {before + 1}")
 
     # Reset: back to ready, no run attached.
     page.click("#btn-reset")
-    page.wait_for_function("document.getElementById('transport').dataset.run === ''")
+    wait_js(page, "document.getElementById('transport').dataset.run === ''")
     assert page.inner_text("#status").lower() == "ready"
 
     # The same URL in a fresh page restores the same settings.
@@ -113,3 +107,20 @@ def test_invalid_link_opens_with_message(page: Any, server: LiveServer) -> None:
     page.goto(server.http + "/?d=nope&l=8:zzz")
     assert "could not be opened" in page.inner_text(".notice")
     assert page.is_checked("input[name='data.dataset'][value='circle']")
+
+
+def test_a_past_run_reopens_with_its_curves(page: Any, server: LiveServer) -> None:
+    import httpx
+
+    spec = {"data": {"samples": 100}, "train": {"epochs": 30}}
+    run_id = httpx.post(server.http + "/api/runs", json=spec).json()["id"]
+    link = f"a[href='/runs/{run_id}']"
+    for _ in range(50):  # the store writes in the background: reload until it is listed
+        page.goto(server.http + "/runs")
+        if page.locator(link).count():
+            break
+        page.wait_for_timeout(200)
+    page.click(link)
+    # The socket replays the stored stream: the curves fill and the final status shows.
+    wait_js(page, f"(() => {{ const y = {LOSS_POINTS}; return y.length >= 5; }})()")
+    wait_js(page, "document.getElementById('status').dataset.status === 'finished'")
