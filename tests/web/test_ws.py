@@ -127,7 +127,9 @@ def test_heartbeats_and_control_messages_over_the_socket(client: TestClient) -> 
 async def collect(url: str, stop_after: int | None = None) -> tuple[list[dict[str, Any]], int]:
     """Events from a socket until it closes (or `stop_after` metrics frames, then leave)."""
     got: list[dict[str, Any]] = []
-    async with websockets.connect(url, max_size=None, open_timeout=TIMEOUT) as ws:
+    async with websockets.connect(
+        url, max_size=None, open_timeout=TIMEOUT, ping_interval=None
+    ) as ws:
         async for raw in ws:
             message = json.loads(raw)
             if message["type"] == "heartbeat":
@@ -186,10 +188,11 @@ def test_reconnect_and_late_join_without_gaps(live: LiveServer) -> None:
 def test_a_stalled_client_holds_up_nobody(tmp_path: Path) -> None:
     async def scenario(live: LiveServer) -> None:
         async with httpx.AsyncClient(base_url=live.http, timeout=TIMEOUT) as http:
-            # 2000 steps with big pictures: more data than all the buffers in between.
+            # 1000 steps with big pictures: more data than all the buffers in between,
+            # over in seconds (the server drops clients that miss pings for 40 s).
             spec = {
                 "data": {"samples": 100},
-                "train": {"epochs": 400},
+                "train": {"epochs": 200},
                 "stream": {"grid_size": 128},
             }
             run_id = (await http.post("/api/runs", json=spec)).json()["id"]
@@ -199,7 +202,7 @@ def test_a_stalled_client_holds_up_nobody(tmp_path: Path) -> None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             sock.connect(("127.0.0.1", live.port))
             async with websockets.connect(
-                url, sock=sock, max_size=None, max_queue=1, compression=None
+                url, sock=sock, max_size=None, max_queue=1, compression=None, ping_interval=None
             ) as stalled:
                 got, code = await collect(url)  # another client streams it all meanwhile
                 assert code == 1000 and got[-1]["status"] == "finished"
