@@ -15,7 +15,7 @@ from app.runs.executors import make_executor
 from app.runs.manager import RunManager
 from app.runs.store import Store
 from app.settings import Settings, get_settings
-from app.web import api, pages, ws
+from app.web import api, api_files, api_import, pages, ui_data, ws
 
 ROOT = Path(__file__).resolve().parent.parent  # static/ and templates/ live beside app/
 
@@ -47,6 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(ws.router)
     app.include_router(pages.router)
+    app.include_router(api_files.router)  # downloads and loss landscapes of runs
+    app.include_router(api_import.router)  # TF Playground links, CSV and drawn datasets
+    app.include_router(ui_data.router)  # the page's import/upload/export tools
     if (ROOT / "static").is_dir():
         app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     if (ROOT / "templates").is_dir():

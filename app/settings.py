@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     heartbeat_seconds: float = 15.0  # idle WebSocket heartbeat
     max_body_bytes: int = 1_000_000  # request bodies (a spec with custom points) and WS messages
 
+    # ---- Export, import and loss landscape (issue 7) ---------------------------------
+    max_upload_bytes: int = 1_000_000  # a CSV dataset upload (rows are capped by max_samples)
+    landscape_max_steps: int = 41  # grid points per axis of the 2-D slice (41² loss evals)
+    landscape_max_samples: int = 1000  # training points each loss evaluation uses, at most
+    landscape_max_trajectory: int = 200  # weight snapshots a run keeps for its projected path
+    landscape_trajectory_bytes: int = 4_000_000  # ... and their size per run, at most
+    landscape_workers: int = 1  # processes computing landscapes of ended runs
+    landscape_queue: int = 4  # landscape requests in flight at most (then 429)
+    landscape_timeout: float = 60.0  # seconds to wait for a landscape (or weights) reply
+
     def limits(self) -> Limits:
         return Limits(
             max_layers=self.max_layers,

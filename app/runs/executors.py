@@ -32,6 +32,7 @@ class ExecutorSink(Protocol):
 
     def on_event(self, run_id: str, meta: dict[str, Any], data: bytes) -> None: ...
     def on_ack(self, run_id: str, meta: dict[str, Any]) -> None: ...
+    def on_artifact(self, run_id: str, meta: dict[str, Any], data: bytes) -> None: ...
     def on_lost(self, run_id: str, reason: str) -> None: ...
     def on_capacity(self) -> None: ...
 
@@ -182,6 +183,8 @@ class LocalExecutor:
             self.sink.on_event(worker.run_id, meta, data)
         elif kind == "ack" and worker.run_id is not None:
             self.sink.on_ack(worker.run_id, meta)
+        elif kind == "artifact" and worker.run_id is not None:  # weights, landscapes
+            self.sink.on_artifact(worker.run_id, meta, data)
         elif kind == "idle":
             worker.run_id = None
             self.sink.on_capacity()

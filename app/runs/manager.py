@@ -17,11 +17,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from app.nn.spec import Spec, error_list, validate_spec
+from app.runs.artifacts import RunArtifacts
 from app.runs.errors import Busy, Conflict, Invalid, NotFound, Unavailable
 from app.runs.events import TERMINAL, Event, EventBus, make_event, status_fields
 from app.runs.executors import Executor
 from app.runs.live import validate_changes
-from app.runs.queries import RunQueries
 from app.runs.state import (
     RunState,
     ended_summary,
@@ -35,7 +35,7 @@ ACK_TIMEOUT = 5.0  # seconds a worker has to confirm a live hyper-parameter chan
 MAX_STEP_REQUEST = 100_000
 
 
-class RunManager(RunQueries):
+class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read side)
     def __init__(self, settings: Settings, store: Store, executor: Executor) -> None:
         self.settings = settings
         self.limits = settings.limits()
@@ -69,6 +69,7 @@ class RunManager(RunQueries):
                 )
                 self._end(run, "interrupted", f"the server shut down {when}")
         await self.executor.close()
+        await self.close_artifacts()
         await self.store.close()
 
     # ---- creating runs ------------------------------------------------------------------

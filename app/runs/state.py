@@ -99,6 +99,8 @@ def job_for(run: RunState, settings: Settings) -> dict[str, Any]:
             "snapshot_rate": settings.snapshot_rate,
             "max_seconds": settings.max_run_seconds,
             "max_paused_seconds": settings.max_paused_seconds,
+            "trajectory_points": settings.landscape_max_trajectory,
+            "trajectory_bytes": settings.landscape_trajectory_bytes,
         },
     }
 

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from typing import Any
 
-from app.runs import wire
+from app.runs import wire, worker_ops
 from app.runs.events import make_event, status_fields
 from app.runs.frames import FrameBuilder, compact
 
@@ -79,6 +79,7 @@ class RunLoop:
         self.stop_reason: str | None = None
         self.active = 0.0  # seconds spent training (paused time excluded)
         self.trainer: Any = None
+        self.trajectory: worker_ops.Trajectory | None = None  # for landscapes
         self.ended = False
 
     # ---- output ---------------------------------------------------------------------
@@ -141,6 +142,8 @@ class RunLoop:
                 self.request_stop(str(msg.get("reason") or "stopped by the user"))
             elif op == "set":
                 self.set_hparams(msg)
+            elif op in worker_ops.OPS:  # weights or landscape of the current weights
+                worker_ops.answer(self.trainer, self.trajectory, msg, self.chan)
 
     def set_hparams(self, msg: dict[str, Any]) -> None:
         reply: dict[str, Any] = {"kind": "ack", "run_id": self.run_id, "id": msg.get("id")}
@@ -172,6 +175,7 @@ class RunLoop:
         try:
             spec = validate_spec(self.job["spec"], Limits(**self.job["limits"]))
             self.trainer = Trainer(spec)
+            self.trajectory = worker_ops.trajectory_for(self.trainer, self.job["options"])
             self.emit_status("paused" if self.paused else "running")
             self.train()
         except ParentGone:
@@ -208,6 +212,8 @@ class RunLoop:
                 end = rec
                 break
             self.frames.add(rec)
+            if kind == "step" and self.trajectory is not None:
+                self.trajectory.record(rec["step"])
             if not primed:  # the initial evaluation: show the untrained net, then obey
                 primed = True
                 self.flush()
@@ -233,6 +239,8 @@ class RunLoop:
         if status == "stopped" and self.stop_reason:
             reason = self.stop_reason
         self.ended = True
+        # Weights and trajectory first: when a client sees the end, they are stored.
+        worker_ops.send_final(self.trainer, self.trajectory, self.run_id, self.chan)
         self.emit_status(status, reason, summary_of(end, status, reason))
 
 

@@ -18,6 +18,7 @@ from app.runs.errors import Busy, RunError
 from app.runs.live import BOUNDS
 from app.web.deps import client_id, get_manager
 from app.web.forms import flatten, form_to_spec
+from app.web.ui_data import attach_points
 
 router = APIRouter(include_in_schema=False)
 
@@ -66,6 +67,7 @@ async def current_run(request: Request, run_id: str) -> dict[str, Any] | None:
 async def form_spec(request: Request) -> tuple[dict[str, Any], str]:
     form = await request.form()
     tree = form_to_spec([(k, str(v)) for k, v in form.multi_items()])
+    await attach_points(request, tree, form)  # custom points named by ui.pts
     return tree, str(form.get("ui.run") or "")
 
 
