@@ -11,11 +11,12 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from app.cpus import configure_torch, cpu_limit
 from app.runs.executors import make_executor
 from app.runs.manager import RunManager
 from app.runs.store import Store
 from app.settings import Settings, get_settings
-from app.web import api, api_files, api_import, pages, ui_data, ws
+from app.web import api, api_files, api_import, hosting, pages, ui_data, ws
 
 ROOT = Path(__file__).resolve().parent.parent  # static/ and templates/ live beside app/
 
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Long-lived objects belong to the lifespan: nothing starts at import time.
+        configure_torch(cpu_limit())  # the container's CPU quota, not the host's cores
         manager = RunManager(settings, Store(settings.db_url()), make_executor(settings))
         await manager.start()
         app.state.manager = manager
@@ -42,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    hosting.install(app)  # visitor cookie, guards, security headers, /readyz, /metrics
     api.install_error_handlers(app)
     api.install_openapi(app)
     app.include_router(api.router)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.cpus import cpu_limit
 from app.nn.spec import Limits
 
 
@@ -54,6 +57,21 @@ class Settings(BaseSettings):
     heartbeat_seconds: float = 15.0  # idle WebSocket heartbeat
     max_body_bytes: int = 1_000_000  # request bodies (a spec with custom points) and WS messages
 
+    # ---- Hosted demo and hardening (issue 8; docs/API.md "Hosting") ------------------
+    # PLAYGROUND_DEMO=1 (on in the Docker image) lowers every visitor-controlled limit to
+    # DEMO_CAPS below, except those set explicitly (an operator's value always wins).
+    demo: bool = False
+    secret_key: str = Field("", repr=False)  # signs visitor cookies; "" = random per process
+    owner_only: bool = False  # only a run's visitor may control it (forced on in demo mode)
+    idle_run_seconds: float = 0.0  # stop active runs no socket watched for this long; 0 = never
+    create_per_minute: float = 0.0  # new runs per client address per minute; 0 = no limit
+    create_burst: int = 10  # runs a client may create at once before the rate applies
+    max_form_bytes: int = 65_536  # urlencoded form posts (the playground's controls)
+    allowed_origins: str = ""  # extra WebSocket Origins (comma separated); same-origin is fine
+    security_headers: bool = True  # CSP, nosniff, Referrer-Policy, frame-ancestors
+    metrics: bool = True  # Prometheus text at /metrics
+    log_format: str = "text"  # text | json (JSON lines carrying the run id)
+
     # ---- Export, import and loss landscape (issue 7) ---------------------------------
     max_upload_bytes: int = 1_000_000  # a CSV dataset upload (rows are capped by max_samples)
     landscape_max_steps: int = 41  # grid points per axis of the 2-D slice (41² loss evals)
@@ -63,6 +81,19 @@ class Settings(BaseSettings):
     landscape_workers: int = 1  # processes computing landscapes of ended runs
     landscape_queue: int = 4  # landscape requests in flight at most (then 429)
     landscape_timeout: float = 60.0  # seconds to wait for a landscape (or weights) reply
+
+    @model_validator(mode="after")
+    def _hosting(self) -> Settings:
+        if not self.secret_key:
+            self.secret_key = secrets.token_hex(32)
+        if self.demo:
+            for name, cap in DEMO_CAPS.items():
+                if name in type(self).model_fields and name not in self.model_fields_set:
+                    current = getattr(self, name)  # 0 means "no limit" for some of them
+                    setattr(self, name, min(current, cap) if current else cap)
+            if "owner_only" not in self.model_fields_set:
+                self.owner_only = True
+        return self
 
     def limits(self) -> Limits:
         return Limits(
@@ -78,10 +109,31 @@ class Settings(BaseSettings):
         )
 
     def worker_count(self) -> int:
-        return self.workers or os.cpu_count() or 1
+        return self.workers or cpu_limit()  # the container's CPU quota, not the host's cores
 
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'playground.db'}"
+
+
+# Demo mode on a small shared host (2 vCPU): what one visitor may ask of it. Caps apply
+# only to fields that exist (names of later settings may be added here freely).
+DEMO_CAPS: dict[str, Any] = {
+    "max_layers": 6,
+    "max_units": 32,
+    "max_samples": 1000,
+    "max_epochs": 1000,
+    "max_steps": 50_000,
+    "max_batch_size": 1000,
+    "max_grid": 64,
+    "max_queued": 16,
+    "max_runs_per_client": 2,
+    "max_run_seconds": 120.0,
+    "max_paused_seconds": 300.0,
+    "max_body_bytes": 262_144,
+    "idle_run_seconds": 300.0,
+    "create_per_minute": 12.0,
+    "create_burst": 6,
+}
 
 
 @lru_cache

@@ -29,3 +29,7 @@ class Invalid(RunError):
 
 class Unavailable(RunError):
     """The worker did not answer in time (503)."""
+
+
+class Forbidden(RunError):
+    """The run belongs to another visitor: watch it, but do not control it (403)."""

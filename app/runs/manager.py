@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 import time
 import uuid
 from collections import deque
@@ -29,8 +30,10 @@ from app.runs.state import (
     refusal,
 )
 from app.runs.store import Store
+from app.runs.watch import ServiceStats, Viewers
 from app.settings import Settings
 
+log = logging.getLogger("app.runs")
 ACK_TIMEOUT = 5.0  # seconds a worker has to confirm a live hyper-parameter change
 MAX_STEP_REQUEST = 100_000
 
@@ -50,6 +53,9 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
         self._ack_ids = itertools.count(1)
         self._checkpointer: asyncio.Task[None] | None = None
         self.closing = False
+        self.viewers = Viewers(self.runs)  # sockets per run; idle runs are stopped (demo)
+        self.stats = ServiceStats()  # counters for /metrics
+        self._reaper: asyncio.Task[None] | None = None
 
     # ---- lifecycle --------------------------------------------------------------------
     async def start(self) -> None:
@@ -57,11 +63,14 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
         await self.store.call(self.store.interrupt_unfinished)
         await self.executor.start(self)
         self._checkpointer = asyncio.get_running_loop().create_task(self._checkpoint_loop())
+        if self.settings.idle_run_seconds > 0:
+            self._reaper = asyncio.get_running_loop().create_task(self._idle_loop())
 
     async def close(self) -> None:
         self.closing = True
-        if self._checkpointer is not None:
-            self._checkpointer.cancel()
+        for task in (self._checkpointer, self._reaper):
+            if task is not None:
+                task.cancel()
         for run in list(self.runs.values()):
             if run.active:
                 when = (
@@ -107,6 +116,8 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
         first = make_event(run_id, 1, "status", status_fields("queued", None, run.position))
         run.log.append(first)
         self.store.submit(self.store.insert_run, run.row(), [first])
+        self.stats.created += 1
+        log.info("run created", extra={"run_id": run_id, "steps": steps})
         self._dispatch()
         return {"id": run_id, "status": run.status}
 
@@ -146,11 +157,15 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
         run = self.runs.get(run_id)
         if run is None:
             return
+        meta["received"] = time.monotonic()  # event lag = sent to a socket - received
         event = Event(int(meta["seq"]), str(meta["type"]), data, meta)
         if not run.log.append(event):
             return
+        self.stats.events += 1
         if event.type == "metrics":
-            run.step = int(meta.get("step") or 0)
+            step = int(meta.get("step") or 0)
+            self.stats.add_steps(step - run.step)
+            run.step = step
             run.epoch = float(meta.get("epoch") or 0)
         elif event.type == "start":
             self.store.submit(self.store.append, run.id, [event], {})
@@ -171,6 +186,7 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
             return
         if run.started_at is None and run.status in ("running", "paused"):
             run.started_at = updates["started_at"] = time.time()
+            log.info("run started", extra={"run_id": run.id, "status": run.status})
         self.store.submit(self.store.append, run.id, [event], updates)
 
     def on_ack(self, run_id: str, meta: dict[str, Any]) -> None:
@@ -199,6 +215,10 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
     def _finished(self, run: RunState, summary: dict[str, Any] | None) -> None:
         run.summary, run.finished_at, run.position = summary, time.time(), None
         self.assigned.discard(run.id)
+        self.stats.ended[run.status] += 1
+        self.viewers.forget(run.id)
+        extra = {"run_id": run.id, "status": run.status, "reason": run.reason, "step": run.step}
+        log.info("run ended", extra=extra)
         with contextlib.suppress(ValueError):
             self.queue.remove(run.id)
         for future in run.acks.values():
@@ -287,15 +307,27 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
         self._send(run, {"op": "step", "n": n})
         return {"id": run.id, "status": run.status, "steps": n}
 
-    async def stop(self, run_id: str) -> dict[str, Any]:
+    async def stop(self, run_id: str, reason: str | None = None) -> dict[str, Any]:
         run = await self._known(run_id)
         if run.terminal:
             raise refusal(run, "stop")
         if run.status == "queued":
-            self._end(run, "stopped", "stopped before it started")
+            self._end(run, "stopped", reason or "stopped before it started")
         else:
-            self._send(run, {"op": "stop"})
+            self._send(run, {"op": "stop", **({"reason": reason} if reason else {})})
         return {"id": run.id, "status": run.status}
+
+    async def _idle_loop(self) -> None:
+        """Stop active runs nobody has watched for idle_run_seconds (a closed tab)."""
+        limit = self.settings.idle_run_seconds
+        reason = f"stopped: nobody watched it for {limit:g} s"
+        while True:
+            await asyncio.sleep(min(limit / 4, 15.0))
+            active = {r.id: r.created_at for r in self.runs.values() if r.active}
+            for run_id in self.viewers.idle(active, active, limit):
+                log.info("stopping idle run", extra={"run_id": run_id})
+                with contextlib.suppress(Conflict, NotFound):
+                    await self.stop(run_id, reason)
 
     async def set_params(self, run_id: str, data: Any) -> dict[str, Any]:
         changes = validate_changes(data, self.limits)

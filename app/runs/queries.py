@@ -40,6 +40,16 @@ class RunQueries:
         view["history"] = status_history(history)
         return view
 
+    async def owner(self, run_id: str) -> str:
+        """The client id the run was created with (for ownership checks), or NotFound."""
+        run = self.runs.get(run_id)
+        if run is not None and not run.deleted:
+            return run.client
+        row = await self.store.call(self.store.get_run, run_id)
+        if row is None or run is not None:
+            raise NotFound(f"no run {run_id!r}")
+        return str(row["client"])
+
     async def list_runs(self, limit: int = 50, offset: int = 0) -> dict[str, Any]:
         rows, total = await self.store.call(self.store.list_runs, limit, offset)
         items = []

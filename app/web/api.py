@@ -15,14 +15,24 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from app.nn.spec import Spec, validate_spec
-from app.runs.errors import Busy, Conflict, Invalid, NotFound, RunError, Unavailable
+from app.runs.errors import Busy, Conflict, Forbidden, Invalid, NotFound, RunError, Unavailable
 from app.runs.live import live_keys
 from app.runs.manager import RunManager
 from app.settings import Settings
 from app.web.deps import client_id, get_app_settings, get_manager, read_json
+from app.web.ownership import require_owner
+from app.web.ratelimit import limit_creation
 
 router = APIRouter()
-STATUS_OF = {NotFound: 404, Conflict: 409, Busy: 429, Invalid: 422, Unavailable: 503}
+STATUS_OF = {
+    NotFound: 404,
+    Forbidden: 403,
+    Conflict: 409,
+    Busy: 429,
+    Invalid: 422,
+    Unavailable: 503,
+}
+OWNER_ONLY = [Depends(require_owner)]  # control endpoints: the run's visitor only (demo)
 SPEC_BODY = {
     "requestBody": {
         "required": False,
@@ -92,7 +102,13 @@ async def healthz(manager: RunManager = Depends(get_manager)) -> dict[str, Any]:
     return manager.health()
 
 
-@router.post("/api/runs", status_code=201, tags=["runs"], openapi_extra=SPEC_BODY)
+@router.post(
+    "/api/runs",
+    status_code=201,
+    tags=["runs"],
+    openapi_extra=SPEC_BODY,
+    dependencies=[Depends(limit_creation)],
+)
 async def create_run(
     request: Request,
     paused: bool = Query(False, description="start paused (then step or resume)"),
@@ -116,6 +132,7 @@ async def list_runs(
 
 @router.get("/api/runs/{run_id}", tags=["runs"])
 async def get_run(run_id: str, manager: RunManager = Depends(get_manager)) -> dict[str, Any]:
+    manager.viewers.touch(run_id)  # polling a run counts as watching it
     return await manager.get(run_id)
 
 
@@ -127,6 +144,7 @@ async def run_events(
 ) -> Response:
     """Events after seq `after` (what a WebSocket would replay), as one JSON object."""
     events, status, last_seq = await manager.events(run_id, after)
+    manager.viewers.touch(run_id)
     head = json.dumps({"run_id": run_id, "status": status, "last_seq": last_seq})[:-1]
     body = head.encode() + b',"events":[' + b",".join(e.data for e in events) + b"]}"
     return Response(body, media_type="application/json")
@@ -146,27 +164,31 @@ async def _action(request: Request, manager: RunManager, run_id: str, action: st
     return await manager.step(run_id, n)
 
 
-@router.post("/api/runs/{run_id}/pause", tags=["control"])
+@router.post("/api/runs/{run_id}/pause", tags=["control"], dependencies=OWNER_ONLY)
 async def pause(run_id: str, request: Request, m: RunManager = Depends(get_manager)) -> Any:
     return await _action(request, m, run_id, "pause")
 
 
-@router.post("/api/runs/{run_id}/resume", tags=["control"])
+@router.post("/api/runs/{run_id}/resume", tags=["control"], dependencies=OWNER_ONLY)
 async def resume(run_id: str, request: Request, m: RunManager = Depends(get_manager)) -> Any:
     return await _action(request, m, run_id, "resume")
 
 
-@router.post("/api/runs/{run_id}/stop", tags=["control"])
+@router.post("/api/runs/{run_id}/stop", tags=["control"], dependencies=OWNER_ONLY)
 async def stop(run_id: str, request: Request, m: RunManager = Depends(get_manager)) -> Any:
     return await _action(request, m, run_id, "stop")
 
 
-@router.post("/api/runs/{run_id}/step", tags=["control"], openapi_extra=STEP_BODY)
+@router.post(
+    "/api/runs/{run_id}/step", tags=["control"], openapi_extra=STEP_BODY, dependencies=OWNER_ONLY
+)
 async def step(run_id: str, request: Request, m: RunManager = Depends(get_manager)) -> Any:
     return await _action(request, m, run_id, "step")
 
 
-@router.patch("/api/runs/{run_id}", tags=["control"], openapi_extra=PARAMS_BODY)
+@router.patch(
+    "/api/runs/{run_id}", tags=["control"], openapi_extra=PARAMS_BODY, dependencies=OWNER_ONLY
+)
 async def set_params(
     run_id: str, request: Request, manager: RunManager = Depends(get_manager)
 ) -> dict[str, Any]:
@@ -174,7 +196,7 @@ async def set_params(
     return await manager.set_params(run_id, await read_json(request, 4096))
 
 
-@router.delete("/api/runs/{run_id}", status_code=204, tags=["runs"])
+@router.delete("/api/runs/{run_id}", status_code=204, tags=["runs"], dependencies=OWNER_ONLY)
 async def delete_run(run_id: str, manager: RunManager = Depends(get_manager)) -> Response:
     """Forget a run (a training run is stopped first)."""
     await manager.delete(run_id)
@@ -199,6 +221,11 @@ async def limits(settings: Settings = Depends(get_app_settings)) -> dict[str, An
         "live_params": live_keys(),
         "max_queued": settings.max_queued,
         "max_runs_per_client": settings.max_runs_per_client,
+        "demo": settings.demo,
+        "owner_only": settings.owner_only,
+        "idle_run_seconds": settings.idle_run_seconds,
+        "create_per_minute": settings.create_per_minute,
+        "max_training_runs": settings.max_training_runs or settings.worker_count(),
         "max_run_seconds": settings.max_run_seconds,
         "max_paused_seconds": settings.max_paused_seconds,
         "frame_rate": settings.frame_rate,

@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 from app.runs.errors import Invalid
 from app.runs.manager import RunManager
 from app.settings import Settings
+from app.web.visitor import visitor_id
 
 _EMPTY = object()
 
@@ -26,9 +27,9 @@ def get_app_settings(conn: HTTPConnection) -> Settings:
 
 
 def client_id(conn: HTTPConnection) -> str:
-    """Who a run belongs to for the per-client limit: the peer address (uvicorn applies
-    X-Forwarded-For itself when the proxy is trusted via --forwarded-allow-ips)."""
-    return conn.client.host if conn.client else "unknown"
+    """Who a run belongs to (ownership, per-visitor limit): the signed visitor cookie's id
+    (app.web.visitor). Rate limits use the peer address instead (app.web.ratelimit)."""
+    return visitor_id(conn)
 
 
 async def read_json(request: Request, limit: int, default: Any = _EMPTY) -> Any:

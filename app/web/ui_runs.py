@@ -18,6 +18,8 @@ from app.runs.errors import Busy, RunError
 from app.runs.live import BOUNDS
 from app.web.deps import client_id, get_manager
 from app.web.forms import flatten, form_to_spec
+from app.web.ownership import NOT_YOURS, owns_quietly
+from app.web.ratelimit import check_create_rate, too_many_message
 from app.web.ui_data import attach_points
 
 router = APIRouter(include_in_schema=False)
@@ -81,6 +83,8 @@ async def play(request: Request) -> Response:
     except ValidationError:
         return panel(request, None, "Fix the highlighted settings first.", 422)
     run = await current_run(request, run_id)
+    if run is not None and not await owns_quietly(request, run["id"]):
+        run = None  # someone else's run (a shared link): train our own copy, leave theirs
     resolved = spec.model_dump(mode="json")
     if run is not None and run["status"] in ("running", "paused", "queued"):
         _, other = live_diff(run["spec"], resolved)
@@ -90,6 +94,9 @@ async def play(request: Request) -> Response:
                 run = await manager.get(run["id"])
             return panel(request, run)
         await manager.stop(run["id"])
+    wait = check_create_rate(request)
+    if wait > 0:
+        return panel(request, None, too_many_message(wait), 429)
     try:
         created = await manager.create(resolved, client_id(request))
     except RunError as exc:
@@ -102,7 +109,8 @@ async def reset(request: Request) -> Response:
     """Stop the current run; the next Play starts from fresh weights."""
     _, run_id = await form_spec(request)
     run = await current_run(request, run_id)
-    if run is not None and run["status"] in ("running", "paused", "queued"):
+    mine = run is not None and await owns_quietly(request, run["id"])
+    if run is not None and mine and run["status"] in ("running", "paused", "queued"):
         with contextlib.suppress(RunError):
             await get_manager(request).stop(run["id"])
     return panel(request, None, "Reset: press Play to train from fresh weights.")
@@ -111,6 +119,8 @@ async def reset(request: Request) -> Response:
 @router.post("/ui/runs/{run_id}/{action}")
 async def control(request: Request, run_id: str, action: str) -> Response:
     manager = get_manager(request)
+    if not await owns_quietly(request, run_id):
+        return Response(NOT_YOURS, status_code=403)
     try:
         if action == "pause":
             await manager.pause(run_id)
@@ -131,6 +141,8 @@ async def apply_live(request: Request, run_id: str, spec: Spec) -> str:
     run = await current_run(request, run_id)
     if run is None or run["status"] not in ("running", "paused"):
         return ""
+    if not await owns_quietly(request, run["id"]):
+        return "You are watching another visitor's run: press Play to train your own copy."
     changes, other = live_diff(run["spec"], spec.model_dump(mode="json"))
     if changes:
         try:

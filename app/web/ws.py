@@ -22,6 +22,8 @@ from app.runs.errors import NotFound, RunError
 from app.runs.manager import RunManager
 from app.web.api import STATUS_OF
 from app.web.deps import get_app_settings, get_manager
+from app.web.observability import event_sent
+from app.web.ownership import check_owner
 
 router = APIRouter()
 CLOSE_NOT_FOUND = 4404
@@ -76,7 +78,9 @@ class _Socket:
                 if len(raw) > self.limit:
                     raise ValueError(f"message larger than {self.limit} bytes")
                 reply: dict[str, Any] = {"type": "reply", "ok": True}
-                reply.update(await _control(self.manager, self.run_id, json.loads(raw)))
+                message = json.loads(raw)
+                await check_owner(self.ws, self.run_id)  # watching is open; control is not
+                reply.update(await _control(self.manager, self.run_id, message))
             except RunError as exc:
                 status = STATUS_OF.get(type(exc), 400)
                 reply = {"type": "error", "status": status, "detail": exc.detail}
@@ -109,6 +113,7 @@ class _Socket:
                     await self.send(json.dumps(beat))
                 for event in batch:
                     await self.send(event.data.decode())
+                    event_sent(self.ws, event)
                     cursor = event.seq
         finally:
             receiver.cancel()
@@ -120,6 +125,11 @@ class _Socket:
 @router.websocket("/ws/runs/{run_id}")
 async def run_socket(websocket: WebSocket, run_id: str) -> None:
     await websocket.accept()
+    manager = get_manager(websocket)
+    manager.viewers.join(run_id)  # runs nobody watches are stopped when idle (demo)
     # The client may vanish mid-send (RuntimeError: send after close): nothing to do.
-    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-        await _Socket(websocket, get_manager(websocket), run_id).stream(_after(websocket))
+    try:
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await _Socket(websocket, manager, run_id).stream(_after(websocket))
+    finally:
+        manager.viewers.leave(run_id)
