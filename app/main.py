@@ -16,7 +16,7 @@ from app.runs.executors import make_executor
 from app.runs.manager import RunManager
 from app.runs.store import Store
 from app.settings import Settings, get_settings
-from app.web import api, api_files, api_import, hosting, pages, ui_data, ws
+from app.web import api, api_files, api_import, hosting, pages, pages_lessons, ui_data, ws
 
 ROOT = Path(__file__).resolve().parent.parent  # static/ and templates/ live beside app/
 
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(ws.router)
     app.include_router(pages.router)
+    app.include_router(pages_lessons.router)
     app.include_router(api_files.router)  # downloads and loss landscapes of runs
     app.include_router(api_import.router)  # TF Playground links, CSV and drawn datasets
     app.include_router(ui_data.router)  # the page's import/upload/export tools

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     heartbeat_seconds: float = 15.0  # idle WebSocket heartbeat
     max_body_bytes: int = 1_000_000  # request bodies (a spec with custom points) and WS messages
 
+    # ---- Diagnostics panel (issue 6) ---------------------------------------------------
+    # Histograms, percentile bands, flags and the logits grid ride on a snapshot at most
+    # this often per run (a probe costs ~5-20 ms of a worker's time on a busy machine).
+    diagnostics_rate: float = 2.0
+
     # ---- Hosted demo and hardening (issue 8; docs/API.md "Hosting") ------------------
     # PLAYGROUND_DEMO=1 (on in the Docker image) lowers every visitor-controlled limit to
     # DEMO_CAPS below, except those set explicitly (an operator's value always wins).

@@ -74,6 +74,10 @@ class RunLoop:
         self.max_seconds: float = opts["max_seconds"]
         self.max_paused: float = opts["max_paused_seconds"]
         self.frames = FrameBuilder(opts["frame_rate"], opts["snapshot_rate"])
+        # The diagnostics panel (histograms, flags, logits) rides on a snapshot at most
+        # diagnostics_rate times a second: a probe costs ~2-12 ms, a snapshot ~1 ms.
+        self.diagnostics_interval = 1.0 / max(opts.get("diagnostics_rate", 2.0), 0.01)
+        self.diagnostics_at = float("-inf")
         self.paused = bool(job.get("paused"))
         self.budget = 0  # steps still allowed while paused (the "step N" button)
         self.stop_reason: str | None = None
@@ -106,17 +110,23 @@ class RunLoop:
             val_loss=val,
         )
 
-    def emit_snapshot(self, now: float) -> None:
+    def emit_snapshot(self, now: float, diagnostics: bool = False) -> None:
         snap = self.trainer.snapshot()
         snap.pop("kind", None)
+        snap = compact(snap)
+        if diagnostics or now - self.diagnostics_at >= self.diagnostics_interval:
+            from app.nn.panel import panel_frame  # the engine is preloaded in the forkserver
+
+            self.diagnostics_at = now
+            snap["diagnostics"] = panel_frame(self.trainer)  # significant digits, not decimals
         self.frames.last_snapshot_at = now
-        self.emit("snapshot", compact(snap), step=snap["step"])
+        self.emit("snapshot", snap, step=snap["step"])
 
     def flush(self) -> None:
         """Frame + picture now: the user paused or stepped and wants the exact state."""
         now = time.monotonic()
         self.emit_frame(now)
-        self.emit_snapshot(now)
+        self.emit_snapshot(now, diagnostics=True)
 
     # ---- control --------------------------------------------------------------------
     def request_stop(self, reason: str) -> None:
