@@ -365,6 +365,21 @@ def print_comparison(result: dict[str, Any]) -> None:
     console.print(f"{result['seconds']:.2f} s in all")
 
 
+@cli.command()
+def worker(
+    processes: int = typer.Option(1, min=1, help="worker processes (one run each at a time)"),
+) -> None:
+    """Train runs from the job queue (PLAYGROUND_REDIS_URL); see README "Scale-out"."""
+    import logging
+
+    try:
+        from app.runs.queue.runner import serve as serve_queue
+    except ImportError as exc:
+        _fail(f"the worker needs the queue extra (pip install -e '.[queue]'): {exc}")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    raise typer.Exit(serve_queue(get_settings(), processes))
+
+
 def main() -> None:
     try:
         cli()

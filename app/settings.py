@@ -87,6 +87,16 @@ class Settings(BaseSettings):
     landscape_queue: int = 4  # landscape requests in flight at most (then 429)
     landscape_timeout: float = 60.0  # seconds to wait for a landscape (or weights) reply
 
+    # ---- Job queue (issue 9; executor = "queue", README "Scale-out") -----------------
+    # Runs train in `backprop worker` processes on any machine that reaches this Redis;
+    # several web servers may share it (and then a database: database_url).
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    queue_prefix: str = "bp"  # Redis key prefix: deployments may share one Redis
+    queue_lease_seconds: float = 5.0  # a worker silent this long has died: its run fails
+    queue_start_timeout: float = 120.0  # a queued job no worker takes by then fails
+    queue_stream_len: int = 2048  # events kept per run in Redis (approximate MAXLEN)
+    queue_retention_seconds: float = 3600.0  # an ended run's Redis keys expire after this
+
     @model_validator(mode="after")
     def _hosting(self) -> Settings:
         if not self.secret_key:

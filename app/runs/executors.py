@@ -260,7 +260,13 @@ class LocalExecutor:
 def make_executor(settings: Settings) -> Executor:
     if settings.executor == "local":
         return LocalExecutor(settings)
-    raise ValueError(
-        f"PLAYGROUND_EXECUTOR={settings.executor!r}: only 'local' exists so far "
-        "(a job-queue executor arrives in a later issue)"
-    )
+    if settings.executor == "queue":  # workers anywhere, through Redis (app.runs.queue)
+        try:
+            from app.runs.queue.executor import QueueExecutor
+        except ImportError as exc:
+            raise ValueError(
+                f"PLAYGROUND_EXECUTOR=queue needs the queue extra "
+                f"(pip install -e '.[queue]'): {exc}"
+            ) from None
+        return QueueExecutor(settings)
+    raise ValueError(f"PLAYGROUND_EXECUTOR={settings.executor!r}: use 'local' or 'queue'")

@@ -23,6 +23,7 @@ from app.runs.errors import Busy, Conflict, Invalid, NotFound, Unavailable
 from app.runs.events import TERMINAL, Event, EventBus, make_event, status_fields
 from app.runs.executors import Executor
 from app.runs.live import validate_changes
+from app.runs.observe import SharedExecutor, adopt
 from app.runs.state import (
     RunState,
     ended_summary,
@@ -60,8 +61,12 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
     # ---- lifecycle --------------------------------------------------------------------
     async def start(self) -> None:
         await self.store.open()
-        await self.store.call(self.store.interrupt_unfinished)
         await self.executor.start(self)
+        # Runs that other web servers or queue workers still hold are not ours to end.
+        keep: set[str] = set()
+        if isinstance(self.executor, SharedExecutor):
+            keep = await self.executor.live_runs()
+        await self.store.call(self.store.interrupt_unfinished, keep)
         self._checkpointer = asyncio.get_running_loop().create_task(self._checkpoint_loop())
         if self.settings.idle_run_seconds > 0:
             self._reaper = asyncio.get_running_loop().create_task(self._idle_loop())
@@ -72,7 +77,7 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
             if task is not None:
                 task.cancel()
         for run in list(self.runs.values()):
-            if run.active:
+            if run.active and not run.observed:
                 when = (
                     "while this run was training" if run.status != "queued" else "before it started"
                 )
@@ -123,7 +128,9 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
 
     # ---- dispatching --------------------------------------------------------------------
     def _max_training(self) -> int:
-        return self.settings.max_training_runs or self.settings.worker_count()
+        # On a job queue the pool is its live workers (the local pool reports its size).
+        pool = int(self.executor.info().get("pool") or 0)
+        return self.settings.max_training_runs or pool or self.settings.worker_count()
 
     def _can_dispatch(self) -> bool:
         return (
@@ -167,7 +174,7 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
             self.stats.add_steps(step - run.step)
             run.step = step
             run.epoch = float(meta.get("epoch") or 0)
-        elif event.type == "start":
+        elif event.type == "start" and not run.observed:  # its owner stores an observed run
             self.store.submit(self.store.append, run.id, [event], {})
         elif event.type == "status":
             self._on_status(run, event)
@@ -187,7 +194,8 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
         if run.started_at is None and run.status in ("running", "paused"):
             run.started_at = updates["started_at"] = time.time()
             log.info("run started", extra={"run_id": run.id, "status": run.status})
-        self.store.submit(self.store.append, run.id, [event], updates)
+        if not run.observed:
+            self.store.submit(self.store.append, run.id, [event], updates)
 
     def on_ack(self, run_id: str, meta: dict[str, Any]) -> None:
         run = self.runs.get(run_id)
@@ -229,7 +237,9 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
             self._forget(run.id)
             self.store.submit(self.store.delete_run, run.id)
         else:
-            self.store.submit(self.store.replace_events, run.id, run.log.persistable(), run.row())
+            if not run.observed:
+                events = run.log.persistable()
+                self.store.submit(self.store.replace_events, run.id, events, run.row())
             self.finished.append(run.id)
             while len(self.finished) > self.settings.keep_finished:
                 self._forget(self.finished.popleft())
@@ -254,6 +264,8 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
                     self._checkpoint(run)
 
     def _checkpoint(self, run: RunState) -> None:
+        if run.observed:
+            return
         # Status and start events are already stored; add what is new since last time.
         done, run.checkpointed_seq = run.checkpointed_seq, run.log.last_seq
         new = [
@@ -268,7 +280,7 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
     # ---- control ------------------------------------------------------------------------
     async def _known(self, run_id: str) -> RunState:
         """The live run, or Conflict if it exists only in the store (it has ended)."""
-        run = self.runs.get(run_id)
+        run = await self._lookup(run_id)
         if run is not None and not run.deleted:
             return run
         row = await self.store.call(self.store.get_run, run_id)
@@ -312,6 +324,8 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
         if run.terminal:
             raise refusal(run, "stop")
         if run.status == "queued":
+            if run.observed:
+                raise Conflict("cannot stop: the run waits in another web server's queue")
             self._end(run, "stopped", reason or "stopped before it started")
         else:
             self._send(run, {"op": "stop", **({"reason": reason} if reason else {})})
@@ -350,13 +364,15 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
         return {"id": run.id, "status": run.status, "applied": reply.get("applied", {})}
 
     async def delete(self, run_id: str) -> None:
-        run = self.runs.get(run_id)
+        run = await self._lookup(run_id)
         if run is None or run.deleted:
             if run is None and await self.store.call(self.store.get_run, run_id) is not None:
                 self._tombstone(run_id)
                 self.store.submit(self.store.delete_run, run_id)
                 return
             raise NotFound(f"no run {run_id!r}")
+        if run.observed and run.status == "queued":
+            raise Conflict("cannot delete: the run waits in another web server's queue")
         run.deleted = True
         self._tombstone(run.id)
         if run.status == "queued":
@@ -368,6 +384,10 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
             with contextlib.suppress(ValueError):
                 self.finished.remove(run.id)
             self.store.submit(self.store.delete_run, run.id)
+
+    async def observe(self, run_id: str) -> RunState | None:
+        """A live run another web server started on a shared job queue (app.runs.observe)."""
+        return None if self.closing else await adopt(self, run_id)
 
     def health(self) -> dict[str, Any]:
         return {

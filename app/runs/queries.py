@@ -24,8 +24,16 @@ class RunQueries:
     runs: dict[str, RunState]
     deleted: dict[str, None]
 
-    async def get(self, run_id: str) -> dict[str, Any]:
+    async def _lookup(self, run_id: str) -> RunState | None:
+        """The run in memory or, on a shared job queue, a live run another server started."""
         run = self.runs.get(run_id)
+        return run if run is not None else await self.observe(run_id)
+
+    async def observe(self, run_id: str) -> RunState | None:
+        return None  # RunManager: runs of other web servers (app.runs.observe)
+
+    async def get(self, run_id: str) -> dict[str, Any]:
+        run = await self._lookup(run_id)
         if run is not None and run.deleted:
             raise NotFound(f"no run {run_id!r}")
         if run is not None:
@@ -62,7 +70,7 @@ class RunQueries:
 
     async def events(self, run_id: str, after: int) -> tuple[list[Event], str, int]:
         """(events after seq `after`, current status, last seq)."""
-        run = self.runs.get(run_id)
+        run = await self._lookup(run_id)
         if run is not None and not run.deleted:
             return run.log.after(after), run.status, run.log.last_seq
         row = await self.store.call(self.store.get_run, run_id)
@@ -73,7 +81,7 @@ class RunQueries:
 
     async def follow(self, run_id: str, after: int) -> AsyncIterator[list[Event]]:
         """Batches of events after `after`, live, until the run ends; [] = idle tick."""
-        run = self.runs.get(run_id)
+        run = await self._lookup(run_id)
         if run is None or run.deleted:
             events, _, _ = await self.events(run_id, after)  # ended: replay the store
             if events:

@@ -38,6 +38,7 @@ class RunState:
     position: int | None = None
     checkpointed_seq: int = 0
     acks: dict[int, Any] = field(default_factory=dict)
+    observed: bool = False  # another web server owns (persists) it; see app.runs.observe
 
     @property
     def active(self) -> bool:

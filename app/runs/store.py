@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -183,12 +183,15 @@ class Store:
             s.execute(delete(EventRow).where(EventRow.run_id == run_id))
             s.execute(delete(RunRow).where(RunRow.id == run_id))
 
-    def interrupt_unfinished(self) -> list[str]:
-        """At startup: runs the previous server left queued or training are interrupted."""
+    def interrupt_unfinished(self, keep: Collection[str] = ()) -> list[str]:
+        """At startup: runs the previous server left queued or training are interrupted
+        (except `keep`: runs other servers sharing a job queue still hold)."""
         now = time.time()
         ids = []
         with self._session() as s, s.begin():
             for run in s.scalars(select(RunRow).where(RunRow.status.in_(sorted(ACTIVE)))):
+                if run.id in keep:
+                    continue
                 was_training = run.status != "queued"
                 reason = (
                     "the server stopped while this run was training"

@@ -254,6 +254,13 @@ class RunLoop:
         self.emit_status(status, reason, summary_of(end, status, reason))
 
 
+def run_job(job: dict[str, Any], chan: Any) -> None:
+    """Run one job on a channel (`poll(timeout)`/`send(meta, data)`): pipes here, Redis
+    streams on the job queue (app.runs.queue). A new job kind dispatches here, so every
+    executor runs it."""
+    RunLoop(job, chan).run()
+
+
 def worker_main(ctrl: Any, out: Any, nice: int, threads: int) -> None:
     """Process entry point: serve jobs until told to exit or the parent goes away."""
     if nice:
@@ -273,7 +280,7 @@ def worker_main(ctrl: Any, out: Any, nice: int, threads: int) -> None:
                 if msg.get("op") == "run":
                     chan.inbox.extend(messages)  # controls sent right after the job
                     messages.clear()
-                    RunLoop(msg, chan).run()
+                    run_job(msg, chan)
                     chan.send({"kind": "idle", "run_id": msg["run_id"]})
     except (ParentGone, BrokenPipeError):
         return

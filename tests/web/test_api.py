@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -208,9 +210,6 @@ def test_two_runs_train_at_once_in_separate_processes(client: TestClient) -> Non
 
 
 def test_a_killed_worker_fails_its_run_and_is_replaced(tmp_path: Path) -> None:
-    import os
-    import signal
-
     with app_client(make_settings(tmp_path)) as client:
         victim, survivor = start_paused(client), start_paused(client)
         manager = client.app.state.manager  # type: ignore[attr-defined]
@@ -282,3 +281,11 @@ def test_custom_points_fit_in_a_body_but_stay_out_of_lists(client: TestClient) -
     assert len(client.get(f"/api/runs/{run_id}").json()["spec"]["data"]["points"]) == 3000
     item = next(r for r in client.get("/api/runs").json()["runs"] if r["id"] == run_id)
     assert item["spec_truncated"] and item["spec"]["data"]["points"] is None
+
+
+def test_workers_run_niced_in_their_own_processes(tmp_path: Path) -> None:
+    with app_client(make_settings(tmp_path, worker_nice=10)) as client:
+        health = wait_for(lambda: (h := client.get("/healthz").json())["ready"] == 2 and h)
+        for pid in health["pids"]:
+            assert os.getpriority(os.PRIO_PROCESS, pid) == 10
+            assert pid != os.getpid()

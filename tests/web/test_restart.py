@@ -79,6 +79,7 @@ def test_a_killed_server_leaves_its_runs_interrupted_with_curves(tmp_path: Path)
         "PLAYGROUND_DATA_DIR": str(tmp_path),
         "PLAYGROUND_WORKERS": "1",
         "PLAYGROUND_CHECKPOINT_SECONDS": "0.3",
+        "PLAYGROUND_WORKER_NICE": "0",
     }
     backprop = Path(sys.executable).parent / "backprop"
     log = (tmp_path / "serve.log").open("w")
