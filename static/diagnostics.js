@@ -14,9 +14,9 @@
   // ---- formatting ---------------------------------------------------------------------------
   function num(v, digits) {
     if (v === null || v === undefined || !isFinite(v)) return "–";
-    const a = Math.abs(v);
-    if (a !== 0 && (a < 1e-3 || a >= 1e4)) return v.toExponential(1);
-    return v.toFixed(digits === undefined ? 3 : digits);
+    const a = Math.abs(v), d = digits === undefined ? 3 : digits;
+    if (a !== 0 && (a < Math.pow(10, -d) || a >= 1e4)) return v.toExponential(1);  // never "0.00"
+    return v.toFixed(d);
   }
   const pct = (v) => (v === null || v === undefined || !isFinite(v) ? "–" : (100 * v).toFixed(0) + "%");
   function el(tag, cls, text) {

@@ -16,6 +16,13 @@ import numpy as np
 from tests.e2e.conftest import wait_js
 from tests.web.service import LiveServer
 
+# Every CSP violation the browser reports (init scripts are not subject to the page's CSP).
+WATCH_CSP = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__csp.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline') + ' ' + e.sample);
+});
+"""
 LOSS_POINTS = "document.getElementById('chart-loss').data?.[0]?.y?.filter(v => v !== null) ?? []"
 ROWS = "document.querySelectorAll('#diag-rows tr[data-layer]').length"
 
@@ -59,6 +66,7 @@ def set_temperature(page: Any, t: float) -> None:
 def test_gallery_to_playground_diagnostics_and_temperature(
     page: Any, server: LiveServer, artifacts: Path
 ) -> None:
+    page.add_init_script(WATCH_CSP)
     page.goto(server.http + "/lessons")
     assert page.locator("a.lesson-card").count() >= 24
     page.screenshot(path=str(artifacts / "lessons-gallery.png"), full_page=True)
@@ -136,12 +144,15 @@ def test_gallery_to_playground_diagnostics_and_temperature(
     assert h03 < h1 < h3 <= math.log(3) + 1e-9  # sharper below 1, flatter above
     assert best1 == best03 == best3  # the winner never changes
     page.locator("#temperature").screenshot(path=str(artifacts / "temperature-view.png"))
+    assert page.evaluate("window.__csp") == []  # the strict CSP holds on every page part
 
 
 def test_a_zero_init_lesson_member_autoplays_with_the_symmetry_meter_at_one(
     page: Any, server: LiveServer, artifacts: Path
 ) -> None:
+    page.add_init_script(WATCH_CSP)
     page.goto(server.http + "/lessons/zero-init")
+    assert page.evaluate("window.__csp") == []
     page.locator("li:has(b:text-is('zeros')) a.play-member").click()
     page.wait_for_url("**/?*i=zeros*#lesson=zero-init")  # autoplay dropped from the URL
     wait_js(page, "document.getElementById('transport').dataset.run !== ''")
@@ -152,4 +163,19 @@ def test_a_zero_init_lesson_member_autoplays_with_the_symmetry_meter_at_one(
     )
     assert symmetry == ["1", "1"]
     assert "clone" in page.get_attribute("#diag-rows td.symmetry", "title")
+    # All-zero weights output 0, p = 1/2 everywhere: the loss at init is exactly chance, log 2.
+    actual = float(page.get_attribute("#diag-init", "data-actual"))
+    assert (
+        abs(actual - math.log(2)) < 1e-3 and page.get_attribute("#diag-init", "data-ok") == "true"
+    )
+    assert page.evaluate("window.__csp") == []
+    # A binary head in the temperature view: its logit z is read as [0, z], so p1 = sigmoid(z/T).
+    run_id = page.get_attribute("#transport", "data-run")
+    grid = final_snapshot(server, run_id)["snapshot"]["diagnostics"]["logits"]
+    assert grid["binary"]
+    (z,) = grid["values"][12 * 25 + 12]  # the default point (0, 0) is the centre node
+    set_temperature(page, 2.0)
+    wait_js(page, "parseFloat(document.getElementById('temp-point').dataset.t) === 2")
+    p0, p1 = bars(page)
+    assert math.isclose(p1, 1 / (1 + math.exp(-z / 2.0)), rel_tol=1e-9) and math.isclose(p0 + p1, 1)
     page.screenshot(path=str(artifacts / "lesson-zero-init-playground.png"), full_page=True)
