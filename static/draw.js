@@ -118,6 +118,9 @@
       overlay(points, true);
       run(() => store(points));
     });
+    // While drawing, a click on the plot is a point: other click handlers (the softmax
+    // point picker) wait until draw mode is off.
+    gd.addEventListener("click", (e) => { if (drawing) e.stopPropagation(); }, true);
     // Plotly handles the drag itself; a press and release without moving is a click.
     gd.addEventListener("mousedown", (e) => {
       if (drawing && e.button === 0) down = { x: e.clientX, y: e.clientY, shift: e.shiftKey, ev: e };

@@ -33,7 +33,9 @@
       const outside = t.alphas.filter((a, i) => Math.abs(a) > d.span || Math.abs(t.betas[i]) > d.span).length;
       text += ` Path: ${t.alphas.length} snapshots (steps ${t.steps[0]}–${t.steps[t.steps.length - 1]}); ` +
         `median share of each move off this plane ${fmt(median(t.residual))}`;
-      text += outside ? `; ${outside} lie outside the slice (widen the span).` : ".";
+      const reach = Math.max(...t.alphas.map(Math.abs), ...t.betas.map(Math.abs));
+      text += `; in this plane it reaches ±${fmt(reach)}`;
+      text += outside ? ` (${outside} points lie outside the slice: widen the span).` : reach < d.span / 10 ? " (narrow the span to see it)." : ".";
     }
     status(text, false);
   }
@@ -54,8 +56,8 @@
       hovertemplate: "α %{x:.3f}, β %{y:.3f}<br>" + (log ? "log₁₀ loss" : "loss") + " %{z:.4g}<extra></extra>" }];
     const t = d.trajectory;
     if (t && t.alphas.length) {
-      traces.push({ x: t.alphas, y: t.betas, mode: "lines+markers", name: "trajectory", line: { color: "#fff", width: 2 },
-        marker: { size: 4, color: "#fff" }, text: t.steps.map((s) => `step ${s}`), hovertemplate: "%{text}<extra></extra>" });
+      traces.push({ x: t.alphas, y: t.betas, mode: "lines+markers", name: "trajectory", line: { color: "#ff7f0e", width: 2 },
+        marker: { size: 4, color: "#ff7f0e" }, text: t.steps.map((s) => `step ${s}`), hovertemplate: "%{text}<extra></extra>" });
     }
     traces.push({ x: [0], y: [0], mode: "markers", marker: { symbol: "star", size: 14, color: "#c8102e", line: { color: "#fff", width: 1 } },
       hovertemplate: "current weights<extra></extra>" });

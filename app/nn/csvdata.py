@@ -129,7 +129,7 @@ def _labels(labels: list[float], notes: list[str]) -> tuple[list[float], str, in
         missing = sorted(set(range(classes)) - {int(v) for v in labels})
         if missing:
             notes.append(f"classes 0..{classes - 1}, but none labelled {missing}")
-    elif all(v == int(v) for v in labels):
+    elif task == "regression" and all(v == int(v) for v in labels):
         notes.append(
             f"whole-number labels outside 0..{MAX_CUSTOM_CLASSES - 1} (or 0/1, -1/1) are "
             f"read as regression targets"

@@ -63,6 +63,8 @@ def test_label_kinds() -> None:
     assert pm.task == "binary"
     assert {p[2] for p in pm.points} == {0.0, 1.0}
     assert any("-1/1" in n for n in pm.notes)
+    plain = parse_csv(csv_text(rows(12, lambda x, y, i: float(x > 0))))
+    assert plain.task == "binary" and not any("regression" in n for n in plain.notes)
     multi = parse_csv(csv_text(rows(30, lambda x, y, i: float(i % 4))))
     assert (multi.task, multi.classes) == ("multiclass", 4)
     gap = parse_csv(csv_text(rows(30, lambda x, y, i: float(2 * (i % 2)))))
