@@ -19,7 +19,7 @@ from typing import Any
 from app.nn.datasets import DOMAIN, infer_task
 from app.runs import blobs
 from app.runs.blobs import Artifact
-from app.runs.errors import Conflict, Invalid, NotFound, Unavailable
+from app.runs.errors import Busy, Conflict, Invalid, NotFound, Unavailable
 from app.runs.executors import Executor
 from app.runs.landscapes import LandscapePool
 from app.runs.queries import RunQueries
@@ -34,6 +34,7 @@ class RunArtifacts(RunQueries):
     executor: Executor
     _ack_ids: Iterator[int]
     _landscapes: LandscapePool | None = None
+    _landscapes_busy = 0  # landscape requests in flight (live and stored)
     _points: OrderedDict[str, list[list[float]]] | None = None
 
     @property
@@ -145,6 +146,15 @@ class RunArtifacts(RunQueries):
 
     async def landscape(self, run_id: str, data: Any) -> dict[str, Any]:
         options = self.landscape_options(data)
+        if self._landscapes_busy >= self.settings.landscape_queue:  # live ones cost a worker
+            raise Busy("too many landscapes are being computed; try again in a moment")
+        self._landscapes_busy += 1
+        try:
+            return await self._landscape(run_id, options)
+        finally:
+            self._landscapes_busy -= 1
+
+    async def _landscape(self, run_id: str, options: dict[str, Any]) -> dict[str, Any]:
         run = self._held(run_id, "landscape")
         if run is not None:
             reply = await self._ask(run, "landscape", options=options)

@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from app.runs.errors import Busy, Unavailable
+from app.runs.errors import Unavailable
 from app.settings import Settings
 
 
@@ -56,7 +56,6 @@ class LandscapePool:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._pool: ProcessPoolExecutor | None = None
-        self.pending = 0
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -75,9 +74,6 @@ class LandscapePool:
         trajectory: bytes | None,
         options: dict[str, Any],
     ) -> dict[str, Any]:
-        if self.pending >= self.settings.landscape_queue:
-            raise Busy("too many landscapes are being computed; try again in a moment")
-        self.pending += 1
         loop = asyncio.get_running_loop()
         limits = self.settings.limits().as_dict()
         try:
@@ -90,8 +86,6 @@ class LandscapePool:
         except BrokenProcessPool:
             self._pool = None  # a crashed process: start afresh next time
             raise Unavailable("the landscape process died; try again") from None
-        finally:
-            self.pending -= 1
 
     async def close(self) -> None:
         pool, self._pool = self._pool, None

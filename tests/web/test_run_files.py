@@ -194,6 +194,13 @@ def test_refusals_are_clear(client: TestClient) -> None:
         missing = client.get(f"/api/runs/nope/{path}")
         assert missing.status_code == 404 and missing.json() == {"detail": "no run 'nope'"}
     assert client.post("/api/runs/nope/landscape", json={}).status_code == 404
+    settings = client.app.state.settings  # type: ignore[attr-defined]
+    settings.landscape_queue, before = 0, settings.landscape_queue  # as if all were busy
+    try:
+        busy = client.post("/api/runs/nope/landscape", json={})
+    finally:
+        settings.landscape_queue = before
+    assert busy.status_code == 429 and "try again" in busy.json()["detail"]
     # A run that failed before training left no weights: 409 saying why.
     bad = {
         "data": {"samples": 100},
