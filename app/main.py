@@ -13,10 +13,23 @@ from fastapi.templating import Jinja2Templates
 
 from app.cpus import configure_torch, cpu_limit
 from app.runs.executors import make_executor
-from app.runs.manager import RunManager
+from app.runs.service import Service  # RunManager + comparisons and races (issue 5)
 from app.runs.store import Store
 from app.settings import Settings, get_settings
-from app.web import api, api_files, api_import, hosting, pages, pages_lessons, ui_data, ws
+from app.web import (
+    api,
+    api_compare,
+    api_files,
+    api_import,
+    hosting,
+    pages,
+    pages_compare,
+    pages_lessons,
+    pages_race,
+    ui_data,
+    ws,
+    ws_compare,
+)
 
 ROOT = Path(__file__).resolve().parent.parent  # static/ and templates/ live beside app/
 
@@ -28,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Long-lived objects belong to the lifespan: nothing starts at import time.
         configure_torch(cpu_limit())  # the container's CPU quota, not the host's cores
-        manager = RunManager(settings, Store(settings.db_url()), make_executor(settings))
+        manager = Service(settings, Store(settings.db_url()), make_executor(settings))
         await manager.start()
         app.state.manager = manager
         try:
@@ -54,6 +67,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_files.router)  # downloads and loss landscapes of runs
     app.include_router(api_import.router)  # TF Playground links, CSV and drawn datasets
     app.include_router(ui_data.router)  # the page's import/upload/export tools
+    app.include_router(api_compare.router)  # comparisons and races (issue 5)
+    app.include_router(ws_compare.router)
+    app.include_router(pages_compare.router)
+    app.include_router(pages_race.router)
     if (ROOT / "static").is_dir():
         app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     if (ROOT / "templates").is_dir():

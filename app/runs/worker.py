@@ -258,6 +258,11 @@ def run_job(job: dict[str, Any], chan: Any) -> None:
     """Run one job on a channel (`poll(timeout)`/`send(meta, data)`): pipes here, Redis
     streams on the job queue (app.runs.queue). A new job kind dispatches here, so every
     executor runs it."""
+    if job.get("kind", "run") != "run":  # comparison, race: app.runs.jobs (imports us)
+        from app.runs.jobs import loop_for
+
+        loop_for(job, chan).run()
+        return
     RunLoop(job, chan).run()
 
 
