@@ -62,13 +62,13 @@ class Settings(BaseSettings):
     # this often per run (a probe costs ~5-20 ms of a worker's time on a busy machine).
     diagnostics_rate: float = 2.0
 
-    # ---- Hosted demo and hardening (issue 8; docs/API.md "Hosting") ------------------
     # ---- Comparisons and optimizer races (issue 5; docs/API.md "Comparisons") ----------
     # A comparison's metrics ticks follow frame_rate (one frame per member per tick); its
     # member pictures are taken one member at a time, round-robin, at this rate in all.
     comparison_snapshot_rate: float = 4.0
     comparison_summary_rate: float = 2.0  # live summary-table events per second
 
+    # ---- Hosted demo and hardening (issue 8; docs/API.md "Hosting") ------------------
     # PLAYGROUND_DEMO=1 (on in the Docker image) lowers every visitor-controlled limit to
     # DEMO_CAPS below, except those set explicitly (an operator's value always wins).
     demo: bool = False
