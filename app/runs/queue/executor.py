@@ -32,11 +32,12 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 
-from app.runs.events import TERMINAL, make_event, status_fields
+from app.runs.events import TERMINAL
 from app.runs.executors import ExecutorSink
 from app.runs.queue import broker as queue_broker
+from app.runs.queue import records
 from app.runs.queue.capacity import Capacity, read_capacity
-from app.runs.queue.keys import END_IF, RELEASE, Keys, entry, parse_entry
+from app.runs.queue.keys import END_IF, RELEASE, Keys, parse_entry
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -165,22 +166,11 @@ class QueueExecutor:
         """Runs other web servers or workers still hold (not to be marked interrupted)."""
         if self.redis is None or not self.up:
             return set()
-        live: set[str] = set()
         try:
-            for raw in await self.redis.smembers(self.keys.instances):
-                name = _text(raw)
-                value = await self.redis.get(self.keys.instance(name))
-                if value is None:
-                    await self.redis.srem(self.keys.instances, name)
-                elif name != self.instance:
-                    live.update(json.loads(value).get("runs", []))
-            for raw in await self.redis.smembers(self.keys.runs):
-                run_id = _text(raw)
-                if await self.redis.exists(self.keys.lease(run_id)):
-                    live.add(run_id)
+            return await records.live_runs(self.redis, self.keys, self.instance)
         except (redis.RedisError, ValueError) as exc:
             log.warning("could not read the queue's live runs: %s", exc)
-        return live
+            return set()
 
     # ---- submitting and following -------------------------------------------------------
     def _follow(self, run_id: str, owner: bool, last_seq: int) -> _Follow:
@@ -379,23 +369,12 @@ class QueueExecutor:
     async def _fail(self, follow: _Follow, reason: str) -> None:
         """End a run here: its terminal event goes to the stream, for every follower."""
         assert self.redis is not None
-        run_id = follow.run_id
-        seq = max(follow.last_seq, await self._stream_last_seq(run_id)) + 1
-        summary = {"status": "failed", "reason": reason, "step": follow.step, "epoch": follow.epoch}
-        summary.update(best_epoch=None, final=None, seconds=None)
-        event = make_event(run_id, seq, "status", status_fields("failed", reason, None, summary))
-        meta = {"kind": "event", "run_id": run_id, **event.meta}
+        progress = {"step": follow.step, "epoch": follow.epoch}
         maxlen = self.settings.queue_stream_len
-        await self.redis.xadd(self.keys.events(run_id), entry(meta, event.data), maxlen=maxlen)  # type: ignore[arg-type]
-        log.warning("run %s failed: %s", run_id, reason)
-
-    async def _stream_last_seq(self, run_id: str) -> int:
-        assert self.redis is not None
-        for _, fields in await self.redis.xrevrange(self.keys.events(run_id), count=50) or []:
-            meta, _, _ = parse_entry(fields or {})
-            if meta.get("kind") == "event":
-                return int(meta.get("seq") or 0)
-        return 0
+        await records.write_failure(
+            self.redis, self.keys, follow.run_id, follow.last_seq, progress, reason, maxlen
+        )
+        log.warning("run %s failed: %s", follow.run_id, reason)
 
     async def _release(self, run_id: str) -> None:
         assert self.redis is not None
@@ -409,7 +388,3 @@ class QueueExecutor:
     def _sink(self) -> ExecutorSink:
         assert self.sink is not None
         return self.sink
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
