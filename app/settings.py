@@ -87,6 +87,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 1_000_000  # a CSV dataset upload (rows are capped by max_samples)
     landscape_max_steps: int = 41  # grid points per axis of the 2-D slice (41² loss evals)
     landscape_max_samples: int = 1000  # training points each loss evaluation uses, at most
+    landscape_max_work: int = 20_000_000  # ... and parameters x points per evaluation (big nets)
     landscape_max_trajectory: int = 200  # weight snapshots a run keeps for its projected path
     landscape_trajectory_bytes: int = 4_000_000  # ... and their size per run, at most
     landscape_workers: int = 1  # processes computing landscapes of ended runs

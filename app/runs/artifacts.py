@@ -141,6 +141,7 @@ class RunArtifacts(RunQueries):
             "seed": seed,
             "max_steps": cap,
             "max_samples": self.settings.landscape_max_samples,
+            "max_work": self.settings.landscape_max_work,
             "max_trajectory": self.settings.landscape_max_trajectory,
         }
 

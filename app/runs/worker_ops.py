@@ -22,6 +22,7 @@ from app.nn.landscape import landscape_for, linears
 
 OPS = ("weights", "landscape")
 LANDSCAPE_OPTIONS = ("steps", "steps_1d", "span", "seed", "max_steps", "max_samples")
+MIN_SAMPLES = 50  # however big the net, a landscape evaluates at least this many points
 
 
 class Sender(Protocol):
@@ -98,6 +99,10 @@ def landscape(
 ) -> dict[str, Any]:
     """The landscape of a trainer's current weights with the trajectory projected on it."""
     opts = {k: options[k] for k in LANDSCAPE_OPTIONS if k in options}
+    if "max_work" in options:  # a big net gets fewer samples: params x samples per loss
+        params = sum(p.numel() for p in trainer.model.parameters())
+        fit = max(MIN_SAMPLES, int(options["max_work"]) // max(1, params))
+        opts["max_samples"] = min(int(opts.get("max_samples", fit)), fit)
     max_points = int(options.get("max_trajectory", 200))
     if weights is not None and len(steps) > max_points >= 2:  # keep both ends, evenly
         picks = sorted({round(i * (len(steps) - 1) / (max_points - 1)) for i in range(max_points)})

@@ -12,7 +12,7 @@ from app.nn.landscape import linears
 from app.nn.spec import validate_spec
 from app.nn.train import Trainer
 from app.runs.worker import RunLoop
-from app.runs.worker_ops import Trajectory, load
+from app.runs.worker_ops import MIN_SAMPLES, Trajectory, landscape, load
 from tests.runs.test_worker import SMALL, ScriptedChannel, job
 
 torch.set_num_threads(1)
@@ -83,3 +83,14 @@ def test_weights_and_landscape_requests_are_answered_while_paused() -> None:
     # The landscape's centre is the training loss of exactly the weights sent.
     assert result["centre_loss"] == pytest.approx(train_loss(SMALL, load(weights)), abs=1e-6)
     assert chan.events()[-1]["status"] == "stopped"  # the refused request did not end the run
+
+
+def test_a_big_net_gets_fewer_landscape_samples() -> None:
+    trainer = Trainer(validate_spec({"data": {"samples": 400}}))  # 200 training points
+    params = sum(p.numel() for p in trainer.model.parameters())
+    options = {"steps": 3, "steps_1d": 3, "max_samples": 1000}
+    assert landscape(trainer, [], None, options)["samples"] == 200
+    capped = landscape(trainer, [], None, {**options, "max_work": params * 120})
+    assert capped["samples"] == 120 and capped["trajectory"] is None
+    floor = landscape(trainer, [], None, {**options, "max_work": 1})
+    assert floor["samples"] == MIN_SAMPLES

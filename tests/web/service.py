@@ -98,7 +98,7 @@ def free_port() -> int:
 class LiveServer:
     """The real app under uvicorn on 127.0.0.1 in a background thread."""
 
-    def __init__(self, settings: Settings, sndbuf: int | None = None) -> None:
+    def __init__(self, settings: Settings, sndbuf: int | None = None, **config: Any) -> None:
         self.app: FastAPI = create_app(settings)
         # Our own listening socket: accepted sockets inherit its buffer size, so a small
         # `sndbuf` turns off the kernel's autotuning (megabytes) and slow clients push back.
@@ -108,8 +108,9 @@ class LiveServer:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
         self.sock.bind(("127.0.0.1", 0))
         self.port: int = self.sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
+        self.server = uvicorn.Server(
+            uvicorn.Config(self.app, log_level="warning", lifespan="on", **config)
+        )
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
         )
