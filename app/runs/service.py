@@ -180,6 +180,7 @@ class Service(JobQueries):
             if log.last_seq != before:
                 self._job_status(job, meta)
             return
+        meta["received"] = time.monotonic()  # event lag, as the manager measures it
         event = Event(int(meta["seq"]), str(meta["type"]), data, meta)
         if log.append(event) and job.kind == "comparison" and meta.get("member") is not None:
             self._to_member(job, int(meta["member"]), event)

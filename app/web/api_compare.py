@@ -88,6 +88,7 @@ async def _events(request: Request, kind: str, job_id: str, after: int) -> Respo
     service = get_service(request)
     if not await service.job_exists(kind, job_id):
         raise NotFound(f"no {kind} {job_id!r}")
+    service.viewers.touch(job_id)  # polling a job counts as watching it
     events, status, last_seq = await service.events(job_id, after)
     head = json.dumps({"id": job_id, "status": status, "last_seq": last_seq})[:-1]
     body = head.encode() + b',"events":[' + b",".join(e.data for e in events) + b"]}"
