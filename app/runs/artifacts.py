@@ -86,6 +86,11 @@ class RunArtifacts(RunQueries):
             return None
         if run.status == "queued":
             raise refusal(run, f"get the {what}")
+        if run_id in getattr(self, "member_of", {}):  # the service's comparison members
+            raise Conflict(
+                f"this run is a member of a comparison: it trains inside the comparison's "
+                f"batched model, which keeps no {what} per member"
+            )
         return run if run.status in ("running", "paused") else None
 
     async def _stored(self, run_id: str, name: str, what: str) -> tuple[dict[str, Any], Artifact]:

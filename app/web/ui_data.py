@@ -85,18 +85,35 @@ async def expand_query(request: Request, query: dict[str, str]) -> dict[str, Any
 
 
 async def attach_points(request: Request, tree: dict[str, Any], form: FormData) -> None:
-    """Put the stored points named by the form's `ui.pts` into a custom-dataset spec tree."""
+    """Put the stored points named by the form's `ui.pts` into a custom-dataset spec tree
+    (without a key, those of the run on show: a run page opened from a link has none)."""
     key = str(form.get("ui.pts") or "")
-    if not key:
-        return
     data = tree.setdefault("data", {})
     if not isinstance(data, dict):
         return
-    if form.get("ui.use_pts") == "1":
+    if key and form.get("ui.use_pts") == "1":
         data["dataset"] = CUSTOM
-    if data.get("dataset") == CUSTOM:
+    if data.get("dataset") != CUSTOM:
+        return
+    manager = get_manager(request)
+    if not key:
+        key = await points_of_run(request, str(form.get("ui.run") or ""))
+    if key:
         with contextlib.suppress(NotFound):  # else validation says custom needs points
-            data["points"] = await get_manager(request).load_points(key)
+            data["points"] = await manager.load_points(key)
+
+
+async def points_of_run(request: Request, run_id: str) -> str:
+    """The stored key of a run's custom points ("" if none), storing them if need be."""
+    if not run_id:
+        return ""
+    manager = get_manager(request)
+    try:
+        run = await manager.get(run_id)
+    except RunError:
+        return ""
+    points = (run["spec"].get("data") or {}).get("points")
+    return str((await manager.save_points(points))["pts"]) if points else ""
 
 
 def result(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:

@@ -229,3 +229,30 @@ def test_export_of_the_experiment_in_the_url(client: TestClient) -> None:
     bad = client.get("/ui/export.py?lr=100")
     assert bad.status_code == 422 and "train.optimizer.lr" in bad.text
     assert validate_spec({"data": {"dataset": "custom", "points": _}}).data.samples == 24
+
+
+def test_a_run_page_with_custom_points_keeps_them(client: TestClient) -> None:
+    # Points sent straight to the API were never stored as a dataset: the run holds them.
+    points = [[i / 4 - 3, (i * 5 % 13) / 3 - 2, float(i % 2)] for i in range(24)]
+    spec = {"data": {"dataset": "custom", "points": points}, "train": {"epochs": 1}}
+    run_id = client.post("/api/runs", json=spec).json()["id"]
+    wait_status(client, run_id, {"finished"})
+    form = {"data.dataset": "custom", "ui.run": run_id, "ui.pts": "", "train.epochs": "2"}
+    response = client.post("/ui/controls", data=form)
+    key = re.search(r"pts=([0-9a-f]+)", response.headers.get("hx-replace-url", ""))
+    assert key, response.text
+    assert client.get(f"/api/datasets/{key.group(1)}").json()["points"] == points
+
+
+def test_comparison_members_say_why_they_have_no_weights(client: TestClient) -> None:
+    base = {"data": {"samples": 100}, "train": {"epochs": 10000}}
+    body = {
+        "base": base,
+        "members": [{"optimizer": {"name": "sgd"}}, {"optimizer": {"name": "adam"}}],
+    }
+    created = client.post("/api/comparisons", params={"paused": "true"}, json=body).json()
+    member = created["members"][0]
+    wait_status(client, member, {"paused", "running"})
+    refused = client.get(f"/api/runs/{member}/weights.pt")
+    assert refused.status_code == 409 and "member of a comparison" in refused.json()["detail"]
+    client.post(f"/api/comparisons/{created['id']}/stop")
