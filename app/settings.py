@@ -85,6 +85,7 @@ class Settings(BaseSettings):
 
     # ---- Export, import and loss landscape (issue 7) ---------------------------------
     max_upload_bytes: int = 1_000_000  # a CSV dataset upload (rows are capped by max_samples)
+    datasets_max_points: int = 2_000_000  # stored custom datasets, all together (oldest go)
     landscape_max_steps: int = 41  # grid points per axis of the 2-D slice (41² loss evals)
     landscape_max_samples: int = 1000  # training points each loss evaluation uses, at most
     landscape_max_work: int = 20_000_000  # ... and parameters x points per evaluation (big nets)

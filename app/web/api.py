@@ -20,6 +20,7 @@ from app.runs.live import live_keys
 from app.runs.manager import RunManager
 from app.settings import Settings
 from app.web.deps import client_id, get_app_settings, get_manager, read_json
+from app.web.openapi_errors import document_errors
 from app.web.ownership import require_owner
 from app.web.ratelimit import limit_creation
 
@@ -91,7 +92,7 @@ def install_openapi(app: FastAPI) -> None:
             defs = spec.pop("$defs", {})
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update({**defs, "Spec": spec})
-            app.openapi_schema = schema
+            app.openapi_schema = document_errors(schema)  # our 4xx shapes, per operation
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -25,9 +25,9 @@ def install(app: FastAPI) -> None:
     # add_middleware puts each new one outside the previous: innermost first.
     app.add_middleware(VisitorMiddleware, secret=settings.secret_key)
     app.add_middleware(OriginCheck, allowed=settings.allowed_origins)
-    app.add_middleware(
-        BodyLimit, max_body=settings.max_body_bytes, max_form=settings.max_form_bytes
-    )
+    # Multipart uploads (CSV files) have their own cap, plus room for the multipart framing.
+    max_body = max(settings.max_body_bytes, settings.max_upload_bytes + 16_384)
+    app.add_middleware(BodyLimit, max_body=max_body, max_form=settings.max_form_bytes)
     if settings.security_headers:
         app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestTiming, obs=obs)

@@ -134,7 +134,7 @@ def event_sent(conn: HTTPConnection, event: Event) -> None:
         obs.lag.observe(max(0.0, time.monotonic() - received))
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses={503: {"description": "Not ready: see `checks`."}})
 async def readyz(request: Request) -> JSONResponse:
     """Ready to take runs: the manager is up, a worker is ready, the store answers."""
     manager = get_manager(request)
@@ -149,7 +149,7 @@ async def readyz(request: Request) -> JSONResponse:
     except Exception:  # any failure to answer means not ready
         checks["store"] = False
     ready = all(checks.values())
-    body = {"status": "ready" if ready else "not ready", "checks": checks, **health}
+    body = {**health, "status": "ready" if ready else "not ready", "checks": checks}
     return JSONResponse(body, status_code=200 if ready else 503)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -20,8 +21,17 @@ import torch
 from app.runs.worker import RunLoop
 from tests.runs.test_worker import ScriptedChannel, job
 
-torch.set_num_threads(1)  # as in a worker: tiny nets only lose from a second thread
 PCTS = [5, 25, 50, 75, 95]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread() -> Iterator[None]:
+    """As in a worker: tiny nets only lose from a second thread (and on a busy machine a
+    second one makes every probe 10x slower). Restored afterwards for other modules."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def run_loop(spec: dict[str, Any], **options: float) -> tuple[RunLoop, list[dict[str, Any]]]:
