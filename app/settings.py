@@ -156,6 +156,11 @@ DEMO_CAPS: dict[str, Any] = {
     "idle_run_seconds": 300.0,
     "create_per_minute": 12.0,
     "create_burst": 6,
+    "max_upload_bytes": 262_144,
+    "landscape_max_steps": 21,
+    "landscape_max_samples": 500,
+    "landscape_max_trajectory": 100,
+    "landscape_queue": 2,
 }
 
 
