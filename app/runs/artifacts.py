@@ -225,7 +225,10 @@ class RunArtifacts(RunQueries):
         key = blobs.points_key(points)
         cache = self._points_cache()
         if key not in cache:
-            await self.store.call(blobs.put_points, self.store, key, points)
+            cap = self.settings.datasets_max_points
+            dropped = await self.store.call(blobs.put_points, self.store, key, points, cap)
+            for old in dropped:
+                cache.pop(old, None)
         self._remember(key, points)
         task, classes = infer_task([row[2] for row in points])
         return {"pts": key, "count": len(points), "task": task, "classes": classes}

@@ -14,7 +14,17 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, LargeBinary, String, delete, select
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    delete,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.runs.store import Base, RunRow, Store
@@ -71,10 +81,28 @@ def get_artifact(store: Store, run_id: str, name: str) -> Artifact | None:
         return Artifact(name, int(row[0]), bytes(row[1])) if row is not None else None
 
 
-def put_points(store: Store, key: str, points: list[list[float]]) -> None:
+def put_points(store: Store, key: str, points: list[list[float]], max_points: int) -> list[str]:
+    """Store a dataset; the oldest ones go while all of them hold over `max_points` points
+    (every click of a drawing stores a dataset). Returns the keys it dropped."""
     with store._session() as s, s.begin():
         if s.get(PointsRow, key) is None:
             s.add(PointsRow(key=key, points=points, count=len(points), created_at=time.time()))
+            s.flush()
+        excess = int(s.scalar(select(func.sum(PointsRow.count))) or 0) - max_points
+        dropped: list[str] = []
+        if excess > 0:
+            rows = s.execute(
+                select(PointsRow.key, PointsRow.count)
+                .where(PointsRow.key != key)
+                .order_by(PointsRow.created_at, PointsRow.key)
+            )
+            for old, count in rows:
+                if excess <= 0:
+                    break
+                dropped.append(old)
+                excess -= count
+            s.execute(delete(PointsRow).where(PointsRow.key.in_(dropped)))
+        return dropped
 
 
 def get_points(store: Store, key: str) -> list[list[float]] | None:
