@@ -73,8 +73,12 @@ class IndependentComparison:
         rng = {i: torch.get_rng_state() for i in gens}
         spent = dict.fromkeys(gens, 0.0)
         outside = torch.get_rng_state()
-        while gens:
-            i = min(gens, key=lambda k: self.trainers[k].step / self.trainers[k].total_steps)
+        taken = dict.fromkeys(gens, 0)  # at equal progress the member behind in records
+        while gens:  # goes first: every member starts and evaluates before anyone steps
+            i = min(
+                gens, key=lambda k: (self.trainers[k].step / self.trainers[k].total_steps, taken[k])
+            )
+            taken[i] += 1
             torch.set_rng_state(rng[i])
             t0 = time.perf_counter()
             try:

@@ -102,10 +102,7 @@ class ComparisonLoop(RunLoop):
                 self.paused, self.targets = False, None
                 self.emit_status("running")
             elif op == "step" and self.paused:
-                n = max(1, int(msg.get("n", 1)))
-                start = self.targets or self.last_step
-                self.targets = {m: start.get(m, 0) + n for m in self.training()}
-                self.hold_flush = True
+                self.step_targets(max(1, int(msg.get("n", 1))))
             elif op == "stop" and member is None:
                 self.request_stop(str(msg.get("reason") or "stopped by the user"))
             elif op == "stop" and isinstance(member, int) and member in self.training():
@@ -113,6 +110,17 @@ class ComparisonLoop(RunLoop):
                 self.trainer.stop(member)
             elif op == "set":
                 self.set_hparams(msg)
+
+    def step_targets(self, n: int) -> None:
+        """n more steps for every member still training, counted from where the furthest
+        member with the same schedule of steps is: such members stay in step."""
+        start = self.targets or self.last_step
+        total = {m: self.trainer.specs[m].total_steps() for m in self.training()}
+        ahead: dict[int, int] = {}
+        for m, steps in total.items():
+            ahead[steps] = max(ahead.get(steps, 0), start.get(m, 0))
+        self.targets = {m: ahead[total[m]] + n for m in total}
+        self.hold_flush = True
 
     def set_hparams(self, msg: dict[str, Any]) -> None:
         member = msg.get("member")

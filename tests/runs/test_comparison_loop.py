@@ -165,3 +165,19 @@ def test_a_race_streams_every_step_and_momentum_arrives_before_sgd(lr: float) ->
     assert end["status"] == "finished"
     sgd, momentum = end["summary"]["racers"]
     assert momentum["steps_to_target"] < sgd["steps_to_target"]
+
+
+def test_step_keeps_sequential_members_in_step() -> None:
+    # BatchNorm: no stacked network, the members' Trainers take turns.
+    base = {**BASE, "model": {"layers": [{"units": 4, "norm": "batch"}]}}
+    script = [
+        [{"op": "step", "n": 3, "run_id": "c1"}],
+        [{"op": "step", "n": 2, "run_id": "c1"}],
+        [{"op": "stop", "run_id": "c1"}],
+    ]
+    chan = ScriptedChannel(script)
+    loop_for(job({"base": base, "members": MEMBERS[:2]}, paused=True), chan).run()
+    events = chan.events()
+    assert events[-1]["summary"]["mode"] == "sequential"
+    ends = [e["summary"]["step"] for e in events if e["type"] == "end"]
+    assert ends[0] == ends[1] and 5 <= ends[0] <= 6  # (member 0 may have stepped once at start)
