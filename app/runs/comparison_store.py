@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import JSON, Float, Integer, LargeBinary, String, Text, delete, select
+from sqlalchemy import JSON, Float, Integer, LargeBinary, String, Text, delete, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from app.runs.events import ACTIVE, Event, make_event, status_fields
@@ -58,6 +58,7 @@ class MemberRow(Base):
 
 
 FIELDS = [c.name for c in ComparisonRow.__table__.columns]
+LATEST = ("snapshot", "summary")  # only the latest of each is kept (per member: pictures)
 
 
 def _session(store: Store) -> Session:
@@ -100,6 +101,26 @@ def replace_events(
         s.add_all(_rows(comparison_id, events))
 
 
+def checkpoint(
+    store: Store, comparison_id: str, new: list[Event], latest: list[Event], updates: dict[str, Any]
+) -> None:
+    """Add the events new since the last write; the latest pictures and table replace
+    the stored ones (the end of the comparison rewrites its log exactly)."""
+    with _session(store) as s, s.begin():
+        row = s.get(ComparisonRow, comparison_id)
+        if row is None:
+            return
+        for key, value in updates.items():
+            setattr(row, key, value)
+        s.execute(
+            delete(ComparisonEventRow).where(
+                ComparisonEventRow.comparison_id == comparison_id,
+                ComparisonEventRow.type.in_(LATEST),
+            )
+        )
+        s.add_all(_rows(comparison_id, [*new, *latest]))
+
+
 def get(store: Store, comparison_id: str) -> dict[str, Any] | None:
     with _session(store) as s:
         row = s.get(ComparisonRow, comparison_id)
@@ -135,7 +156,12 @@ def interrupt_unfinished(store: Store) -> None:
     reason = "the server stopped while this comparison was active"
     with _session(store) as s, s.begin():
         for row in s.scalars(select(ComparisonRow).where(ComparisonRow.status.in_(sorted(ACTIVE)))):
-            seq = row.last_seq + 1
+            stored = s.scalar(
+                select(func.max(ComparisonEventRow.seq)).where(
+                    ComparisonEventRow.comparison_id == row.id
+                )
+            )
+            seq = max(row.last_seq, stored or 0) + 1
             summary = {"status": "interrupted", "reason": reason, "members": None}
             event = make_event(
                 row.id, seq, "status", status_fields("interrupted", reason, None, summary)

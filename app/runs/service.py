@@ -115,6 +115,7 @@ class Service(JobQueries):
         state.log.append(first)
         if job.kind == "comparison":
             self.store.submit(cstore.insert, self.store, self._row(job), [first])
+            state.checkpointed_seq = first.seq
 
     async def create_comparison(
         self, data: Any, client: str, paused: bool = False
@@ -257,17 +258,22 @@ class Service(JobQueries):
         }
 
     def _persist(self, job: Job, terminal: bool = False) -> None:
+        """At the end the exact (decimated) log replaces the stored one; before that, what
+        is new since the last write is added and the latest pictures and table swapped,
+        which stays cheap however long a comparison trains."""
+        state = job.state
         row = self._row(job)
-        updates = {
-            k: row[k]
-            for k in ("status", "reason", "summary", "started_at", "finished_at", "last_seq")
-        }
-        if terminal or job.state.status in ("running", "paused"):
-            events = job.state.log.persistable()
-            self.store.submit(cstore.replace_events, self.store, job.state.id, events, updates)
+        keys = ("status", "reason", "summary", "started_at", "finished_at", "last_seq")
+        updates = {k: row[k] for k in keys}
+        events = state.log.persistable()
+        if terminal:
+            self.store.submit(cstore.replace_events, self.store, state.id, events, updates)
         else:
-            self.store.submit(cstore.update, self.store, job.state.id, updates)
-        job.state.checkpointed_seq = job.state.log.last_seq
+            done = state.checkpointed_seq
+            new = [e for e in events if e.seq > done and e.type not in cstore.LATEST]
+            latest = [e for e in events if e.type in cstore.LATEST]
+            self.store.submit(cstore.checkpoint, self.store, state.id, new, latest, updates)
+        state.checkpointed_seq = state.log.last_seq
 
     def _checkpoint(self, run: RunState) -> None:
         job = self.jobs.get(run.id)

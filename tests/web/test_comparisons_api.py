@@ -219,7 +219,12 @@ def test_comparisons_survive_a_restart_and_active_ones_are_interrupted(tmp_path:
             params={"paused": "true"},
             json={"base": LONG_BASE, "members": MEMBERS[:2]},
         ).json()
-        wait_for(lambda: first.get(f"/api/comparisons/{paused['id']}").json()["status"] == "paused")
+
+        def pictures() -> set[Any]:
+            events = comparison_events(first, paused["id"])
+            return {e.get("member") for e in events if e["type"] == "snapshot"}
+
+        wait_for(lambda: pictures() == {0, 1}, what="the paused members' first pictures")
     with app_client(settings) as second:
         view = second.get(f"/api/comparisons/{done['id']}").json()
         assert (
@@ -230,5 +235,9 @@ def test_comparisons_survive_a_restart_and_active_ones_are_interrupted(tmp_path:
         again = second.get(f"/api/comparisons/{paused['id']}").json()
         assert again["status"] == "interrupted"
         assert [m["status"] for m in again["members"]] == ["interrupted", "interrupted"]
+        stored = comparison_events(second, paused["id"])  # checkpointed while it was paused
+        assert [e["member"] for e in stored if e["type"] == "start"] == [0, 1]
+        assert {e["member"] for e in stored if e["type"] == "snapshot"} == {0, 1}
+        assert stored[-1]["type"] == "status" and stored[-1]["status"] == "interrupted"
         refused = second.post(f"/api/comparisons/{paused['id']}/resume")
         assert refused.status_code == 409 and "interrupted" in refused.json()["detail"]
