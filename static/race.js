@@ -159,11 +159,11 @@
     e.preventDefault();
     handle(msg);
   });
-  document.addEventListener("change", (e) => {
+  document.addEventListener("change", (e) => {  // capture: before htmx posts the form
     if (e.target && e.target.id === "race-function") {  // the new function's own start point
       $("race-start-x").value = ""; $("race-start-y").value = ""; R = null;
     }
-  });
+  }, true);
   document.addEventListener("htmx:after:swap", () => { attach(); });
   document.addEventListener("DOMContentLoaded", () => { attach(); requestAnimationFrame(frame); });
 })();

@@ -74,6 +74,12 @@ def test_race_page_draws_trajectories_from_a_clicked_start(
 ) -> None:
     page.goto(server.http + "/race")
     wait_js(page, "window.__race.frames > 0 && document.querySelector('#race-contour .nsewdrag')")
+    # Another function: its own contour and its own start point.
+    page.select_option("#race-function", "rosenbrock")
+    wait_js(page, "document.getElementById('race-start-text').textContent === '(-1.5, 2)'")
+    wait_js(page, "document.getElementById('race-contour').data[0].x[0] === -2")
+    page.select_option("#race-function", "bowl")
+    wait_js(page, "document.getElementById('race-contour').data[0].x[0] === -5")
     box = page.locator("#race-contour .nsewdrag").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.25)
     wait_js(page, "parseFloat(document.getElementById('race-start-x').value) < -1")
