@@ -139,6 +139,11 @@ def test_pause_step_resume_stop_act_on_all_members(client: TestClient) -> None:
     assert client.get(f"/api/comparisons/{cid}").json()["status"] == "paused"
     assert client.post(f"/api/comparisons/{cid}/step", json={"n": 5}).status_code == 200
     wait_for(lambda: steps() == {0: 5, 1: 5}, what="5 steps of each member")
+    # A live change on a member run reaches that member inside the comparison.
+    patched = client.patch(f"/api/runs/{members[0]}", json={"lr": 0.05})
+    assert patched.status_code == 200 and patched.json()["applied"] == {"lr": 0.05}
+    refused = client.patch(f"/api/runs/{members[0]}", json={"beta2": 0.9})  # SGD has no beta2
+    assert refused.status_code == 422 and refused.json()["detail"][0]["field"] == "beta2"
     bad = client.post(f"/api/comparisons/{cid}/step", json={"n": "x"})
     assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "n"
     assert client.post(f"/api/comparisons/{cid}/resume").json()["status"] == "running"
