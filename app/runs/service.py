@@ -183,6 +183,8 @@ class Service(JobQueries):
             return
         meta["received"] = time.monotonic()  # event lag, as the manager measures it
         event = Event(int(meta["seq"]), str(meta["type"]), data, meta)
+        if event.type in ("metrics", "steps"):  # the furthest member's or the race's step
+            job.state.step = max(job.state.step, int(meta.get("step") or 0))
         if log.append(event) and job.kind == "comparison" and meta.get("member") is not None:
             self._to_member(job, int(meta["member"]), event)
 

@@ -210,7 +210,8 @@ def test_race_api_validates_streams_and_momentum_beats_sgd_on_the_bowl(client: T
     assert set(reached) == {0, 1} and reached[1] < reached[0], reached
     summary = received[-1]["summary"]["racers"]
     assert [r["steps_to_target"] for r in summary] == [reached[0], reached[1]]
-    assert client.get(f"/api/races/{rid}").json()["status"] == "finished"
+    race = client.get(f"/api/races/{rid}").json()
+    assert race["status"] == "finished" and race["step"] == race["total_steps"] == 400
     assert client.get(f"/api/runs/{rid}").status_code == 404
 
 
