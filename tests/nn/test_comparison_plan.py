@@ -56,6 +56,7 @@ def test_every_comparison_lesson_becomes_a_plan_with_the_same_member_specs(slug:
     plan = validate_plan(data)
     assert [s.model_dump() for s in plan.specs] == [s.model_dump() for _, s in members]
     assert plan.labels == [label for label, _ in members]
+    assert validate_plan(plan.to_json()).to_json() == plan.to_json()  # what a worker re-reads
     # Only what a Comparison cannot vary makes the members independent.
     varies_model = any(
         s.model_dump(exclude={"train"}) != members[0][1].model_dump(exclude={"train"})
