@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -119,17 +120,8 @@ class Settings(BaseSettings):
         return self
 
     def limits(self) -> Limits:
-        return Limits(
-            max_layers=self.max_layers,
-            max_units=self.max_units,
-            max_samples=self.max_samples,
-            max_epochs=self.max_epochs,
-            max_steps=self.max_steps,
-            max_batch_size=self.max_batch_size,
-            min_lr=self.min_lr,
-            max_lr=self.max_lr,
-            max_grid=self.max_grid,
-        )
+        # Every Limits field has a setting of the same name (env PLAYGROUND_<NAME>).
+        return Limits(**{f.name: getattr(self, f.name) for f in fields(Limits)})
 
     def worker_count(self) -> int:
         return self.workers or cpu_limit()  # the container's CPU quota, not the host's cores
