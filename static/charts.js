@@ -78,6 +78,7 @@
       title: { text: title, font: { size: 13 } }, margin: { l: 48, r: 10, t: 30, b: 32 },
       xaxis: { title: { text: xKey() }, autorange: true },
       legend: { orientation: "h", y: -0.3, font: { size: 10 } },
+      datarevision: stats.frames,  // the series grow in place: tell Plotly.react they changed
     }, extra || {}, { yaxis: Object.assign({ type: logy ? "log" : "linear", autorange: true }, (extra || {}).yaxis || {}) });
   }
   function xKey() { return ($("opt-xaxis") && $("opt-xaxis").value) || "step"; }
