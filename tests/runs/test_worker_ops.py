@@ -4,6 +4,7 @@ answered between steps, and the final weights sent before the terminal status.""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 import torch
@@ -15,7 +16,14 @@ from app.runs.worker import RunLoop
 from app.runs.worker_ops import MIN_SAMPLES, Trajectory, landscape, load
 from tests.runs.test_worker import SMALL, ScriptedChannel, job
 
-torch.set_num_threads(1)
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread() -> Iterator[None]:
+    """One torch thread, as in a worker (the same summation order), for this module only."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def artifacts(chan: ScriptedChannel) -> list[tuple[dict, bytes]]:  # type: ignore[type-arg]

@@ -28,7 +28,16 @@ from tests.web.service import (
     wait_status,
 )
 
-torch.set_num_threads(1)
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread() -> Iterator[None]:
+    """One torch thread, as in a worker (the same summation order), for this module only."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 ROOT = Path(__file__).resolve().parents[2]
 # 30 training points (under the landscape's sample cap), a validation split, 60 steps.
 SPEC = {
