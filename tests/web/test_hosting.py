@@ -176,10 +176,17 @@ def test_demo_caps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert from_env.demo and from_env.max_units == 64 and from_env.max_layers == 6
 
 
+async def _torch_threads() -> int:
+    return int(torch.get_num_threads())
+
+
 def test_readyz_metrics_and_torch_threads(client: TestClient) -> None:
     ready = wait_for(lambda: client.get("/readyz").status_code == 200 and client.get("/readyz"))
     assert ready.json()["checks"] == {"serving": True, "workers": True, "store": True}
-    assert torch.get_num_threads() == cpu_limit()  # set by the lifespan from the quota
+    # Set by the lifespan from the quota, in the server's event-loop thread (torch's
+    # setting is per thread; threads started later inherit it).
+    portal = client.portal  # type: ignore[attr-defined]
+    assert portal.call(_torch_threads) == cpu_limit()
     run_id = client.post("/api/runs", json=QUICK).json()["id"]
     with client.websocket_connect(f"/ws/runs/{run_id}") as ws, pytest.raises(WebSocketDisconnect):
         while True:
