@@ -87,6 +87,24 @@ async def adopt(manager: RunManager, run_id: str) -> RunState | None:
     return run
 
 
+async def take_over(manager: RunManager, take: list[str], gone: list[str]) -> list[str]:
+    """Runs whose web server died. Those still on the queue become ours: we persist them
+    from now on (their stored curve is kept; the end rewrites it exactly). The others
+    (waiting in its own queue, or ended with nobody storing the end) are interrupted."""
+    taken = []
+    for run_id in take:
+        run = manager.runs.get(run_id) or await adopt(manager, run_id)
+        if run is not None and run.observed and not run.terminal:
+            row = await manager.store.call(manager.store.get_run, run_id) or {}
+            run.checkpointed_seq = max(run.checkpointed_seq, row.get("last_seq") or 0)
+            run.observed = False
+            manager.assigned.add(run_id)
+            taken.append(run_id)
+    if gone:
+        await manager.store.call(manager.store.interrupt_unfinished, (), gone)
+    return taken
+
+
 async def catch_up(manager: RunManager, run: RunState) -> None:
     """Deliver what the owner stored after our last event (its own status changes)."""
     if run.terminal or manager.runs.get(run.id) is not run:

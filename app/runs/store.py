@@ -183,14 +183,17 @@ class Store:
             s.execute(delete(EventRow).where(EventRow.run_id == run_id))
             s.execute(delete(RunRow).where(RunRow.id == run_id))
 
-    def interrupt_unfinished(self, keep: Collection[str] = ()) -> list[str]:
+    def interrupt_unfinished(
+        self, keep: Collection[str] = (), only: Collection[str] | None = None
+    ) -> list[str]:
         """At startup: runs the previous server left queued or training are interrupted
-        (except `keep`: runs other servers sharing a job queue still hold)."""
+        (except `keep`: runs other servers sharing a job queue still hold; with `only`,
+        just those: the runs of a server that died)."""
         now = time.time()
         ids = []
         with self._session() as s, s.begin():
             for run in s.scalars(select(RunRow).where(RunRow.status.in_(sorted(ACTIVE)))):
-                if run.id in keep:
+                if run.id in keep or (only is not None and run.id not in only):
                     continue
                 was_training = run.status != "queued"
                 reason = (

@@ -1,18 +1,16 @@
 """QueueExecutor: the Executor protocol over a Dramatiq job queue and Redis Streams.
 
-`submit` records the job in Redis and enqueues it (Dramatiq delivers it to one
-`backprop worker`); the run's events come back on its own stream, read by one task per
-run and handed to the sink exactly like the local pool's pipe frames. Controls go out on
-the run's control stream through one writer task, so they keep their order. A monitor
-task, every fraction of a lease, renews this web server's presence, reads the workers'
-capacity and checks the jobs it owns: a claimed job whose worker lease expired, or a job
-no worker took in time, fails with a terminal event written to the run's stream, so
-every web server following the run sees the same end.
+`submit` records the job in Redis and enqueues it (Dramatiq hands it to one `backprop
+worker`); the run's events come back on its own stream, read by one task per run and
+handed to the sink like the local pool's pipe frames. Controls go out on the run's
+control stream through one writer task, in order. A monitor task renews this web
+server's presence, reads the workers' capacity and checks the jobs it owns: a claimed
+job whose worker lease expired, or one no worker took in time, fails with a terminal
+event written to the run's stream, so every server following the run sees the same end.
 
-Several web servers may share the queue: a run belongs to the one that created it (it
-persists the run); the others `observe` it on request (see app.runs.observe). Replies
-to requests (`id` in a control message) are tagged with this server's id so they come
-back only here.
+Several web servers may share the queue: a run belongs to (is stored by) the one that
+created it, others `observe` it (app.runs.observe) and take it over if its server dies.
+Replies to requests (`id` in a control) are tagged with this server's id.
 """
 
 from __future__ import annotations
@@ -34,6 +32,7 @@ import redis.asyncio as aioredis
 
 from app.runs.events import TERMINAL
 from app.runs.executors import ExecutorSink
+from app.runs.observe import take_over
 from app.runs.queue import broker as queue_broker
 from app.runs.queue import records
 from app.runs.queue.capacity import Capacity, read_capacity
@@ -42,6 +41,7 @@ from app.settings import Settings
 
 log = logging.getLogger(__name__)
 ERROR_WINDOW = 3600.0  # worker start failures /healthz still reports (seconds)
+DAY_MS = 86_400_000
 
 
 @dataclass(eq=False)
@@ -196,6 +196,7 @@ class QueueExecutor:
             pipe.sadd(self.keys.runs, run_id)
             pipe.sadd(self.keys.pending, run_id)
             await pipe.execute()
+            await self._announce()  # now, not at the next tick: we might die before it
             await asyncio.to_thread(queue_broker.enqueue, self.broker, job)
             follow.submitted = True
         except (redis.RedisError, OSError) as exc:
@@ -282,18 +283,20 @@ class QueueExecutor:
     async def _monitor(self) -> None:
         while True:
             await asyncio.sleep(self.tick)
-            await self._refresh()
+            try:
+                await self._refresh()
+            except Exception:  # a bug must not stop the leases being watched
+                log.exception("job queue monitor")
 
     async def _refresh(self) -> None:
         assert self.redis is not None
         try:
-            presence = json.dumps({"runs": self._owned_active(), "pid": os.getpid()})
-            await self.redis.set(
-                self.keys.instance(self.instance), presence, px=int(self.lease * 3000)
-            )
-            await self.redis.sadd(self.keys.instances, self.instance)
+            await self._announce()
             capacity = await read_capacity(self.redis, self.keys, ERROR_WINDOW)
             await self._check_jobs()
+            take, gone = await records.claim_orphans(self.redis, self.keys, self.instance)
+            if take or gone:
+                self._spawn(self._take_over(take, gone))
         except (redis.RedisError, OSError) as exc:
             self._down(exc)
             return
@@ -304,6 +307,17 @@ class QueueExecutor:
         self.up, self.error, self.down_since = True, None, None
         if self.free_slots() > 0 and self.sink is not None:
             self.sink.on_capacity()
+
+    async def _announce(self) -> None:
+        """This web server is alive, with these runs (for whoever takes over if it dies)."""
+        assert self.redis is not None
+        owned = records.owned_active(getattr(self.sink, "runs", None))
+        presence = json.dumps({"runs": owned, "pid": os.getpid()})
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(self.keys.instance(self.instance), presence, px=int(self.lease * 3000))
+        pipe.set(self.keys.instance_runs(self.instance), presence, px=DAY_MS)
+        pipe.sadd(self.keys.instances, self.instance)
+        await pipe.execute()
 
     def _down(self, exc: BaseException) -> None:
         now = time.monotonic()
@@ -318,13 +332,15 @@ class QueueExecutor:
             reason = f"lost contact with the job queue for {now - self.down_since:.0f} s ({exc})"
             self._sink().on_lost(follow.run_id, reason)
 
-    def _owned_active(self) -> list[str]:
-        runs = getattr(self.sink, "runs", None) or {}
-        return [
-            run_id
-            for run_id, run in runs.items()
-            if getattr(run, "active", False) and not getattr(run, "observed", False)
-        ]
+    async def _take_over(self, take: list[str], gone: list[str]) -> None:
+        """A web server died: its runs still on the queue become ours (we store them from
+        now on), the others are marked interrupted (app.runs.observe.take_over)."""
+        log.warning("a web server went away: taking over %s, interrupting %s", take, gone)
+        manager: Any = self.sink  # the RunManager
+        for run_id in await take_over(manager, take, gone):
+            follow = self.follows.get(run_id)
+            if follow is not None:
+                follow.owner = follow.submitted = True
 
     async def _check_jobs(self) -> None:
         assert self.redis is not None

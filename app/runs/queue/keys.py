@@ -8,7 +8,8 @@ Per run (`{p}` is the deployment's prefix, so several can share one Redis):
   {p}:run:{id}:ctl    stream of control messages (pause, resume, step, stop, set)
 Shared: {p}:runs (jobs not ended), {p}:pending (jobs no worker took yet), {p}:workers
 and {p}:worker:{id} (registry + liveness), {p}:instances and {p}:instance:{id} (web
-servers), {p}:worker-errors (workers that could not start).
+servers; `...:runs` lists a server's live runs, for the one that takes them over if
+it dies), {p}:worker-errors (workers that could not start).
 
 State changes of a job go through the Lua scripts below, so a worker that claims a job
 and a web server that declares it lost can never both win.
@@ -95,6 +96,10 @@ class Keys:
 
     def instance(self, instance_id: str) -> str:
         return f"{self.p}:instance:{instance_id}"
+
+    def instance_runs(self, instance_id: str) -> str:
+        """The live runs a web server last reported: outlives it, for whoever takes over."""
+        return f"{self.p}:instance:{instance_id}:runs"
 
     def run_keys(self, run_id: str) -> list[str]:
         """KEYS of RELEASE: job, lease, events, control, runs, pending."""

@@ -205,10 +205,13 @@ def serve(settings: Settings, processes: int = 1) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
     children: list[Any] = [None] * processes
+    code = 0
     while not stopping.is_set():
         for i, child in enumerate(children):
             if child is not None and child.exitcode in (EXIT_NO_REDIS, EXIT_BROKEN):
-                return int(child.exitcode)  # restarting would fail the same way
+                code = int(child.exitcode)  # restarting would fail the same way
+                stopping.set()
+                break
             if child is None or not child.is_alive():
                 children[i] = ctx.Process(target=_serve_one, name=f"backprop-worker-{i}")
                 children[i].start()
@@ -219,4 +222,4 @@ def serve(settings: Settings, processes: int = 1) -> int:
     for child in children:
         if child is not None:
             child.join(30)
-    return 0
+    return code
