@@ -13,11 +13,14 @@ everything from seq 1. Meanwhile a probe measures API latency (GET /healthz, GET
   - server RSS (web process, and with its workers) at start and end,
   - queue behaviour at the cap: runs refused with 429, longest queue, waits, positions,
   - steps/s and event lag from /metrics (lag percentiles are histogram bucket bounds).
-Measured (2 cores shared with other jobs, load average ~7; 150 s, 2 workers, queue 12):
-246 runs, GET p50 15 ms / p99 155 ms, 984 client streams all complete (38,084 events
-produced, 0 non-snapshot events lost, 4 superseded snapshots), 172 refusals "queue full"
-with the queue at its cap of 12, waits p50 6.6 s, RSS web 270 -> 297 MB (1,040 -> 1,136
-MB with workers), ~780 steps/s, event lag p50 <= 2.5 ms, p99 <= 100 ms.
+Measured (2 cores shared with other jobs and with this bench's own clients; 150 s, 2
+workers, queue 12): 439 runs; GET p50 10 ms, p99 131 ms (/healthz 85, a run 74, the list
+218: event-loop scheduling under CPU contention, /healthz is a pure in-memory read);
+POST p50 10 ms, p99 365 ms; 1,756 client streams all complete (52,928 events produced,
+0 non-snapshot events lost, 8 superseded snapshots); 137 refusals "queue full" with the
+queue at its cap of 12, waits p50 3.9 s, max 10.8 s, positions only decrease; RSS web
+270 -> 301 MB (1,040 -> 1,140 MB with workers; the same ~300 MB after 197, 246 or 439
+runs: bounded caches, not a leak); ~1,400 steps/s; event lag p50 <= 2.5 ms, p99 <= 50 ms.
 Bounded: it stops by itself after duration + a grace period. Loopback only.
 Run: .venv/bin/python bench/load.py [--duration 150] [--runs 16] [--clients 64] [--json]
 """
@@ -129,6 +132,7 @@ class Load:
         self.base, self.args, self.inbox = base, args, inbox
         self.stop_at = time.monotonic() + args.duration
         self.latency: dict[str, list[float]] = {"get": [], "create": []}
+        self.by_path: dict[str, list[float]] = {"healthz": [], "run": [], "list": []}
         self.refused: Counter[str] = Counter()
         self.runs: list[str] = []
         self.active: set[str] = set()
@@ -175,11 +179,15 @@ class Load:
                 if i % 3 == 0:
                     health = (await self.timed(client, "get", "GET", "/healthz")).json()
                     self.queue_samples.append(health["queued"])
+                    kind = "healthz"
                 elif i % 3 == 1 and self.active:
                     run_id = random.choice(sorted(self.active))
                     await self.timed(client, "get", "GET", f"/api/runs/{run_id}")
+                    kind = "run"
                 else:
                     await self.timed(client, "get", "GET", "/api/runs", params={"limit": 20})
+                    kind = "list"
+                self.by_path[kind].append(self.latency["get"][-1])
                 await asyncio.sleep(0.05)
 
     async def run(self) -> None:
@@ -279,6 +287,9 @@ def report(
             "p50_ms": round(pct(load.latency["get"], 50) * 1000, 2),
             "p99_ms": round(pct(load.latency["get"], 99) * 1000, 2),
             "max_ms": round(max(load.latency["get"], default=0) * 1000, 2),
+            "p99_ms_by_path": {
+                k: round(pct(v, 99) * 1000, 2) for k, v in load.by_path.items() if v
+            },
         },
         "api_create": {
             "requests": len(load.latency["create"]),
