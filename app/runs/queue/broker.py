@@ -23,8 +23,11 @@ ACTOR = "train_run"
 
 
 def make_broker(
-    url: str, keys: Keys, client: redis.Redis | None = None, heartbeat_ms: int = 15_000
+    url: str, keys: Keys, client: redis.Redis | None = None, heartbeat_ms: int = 3_600_000
 ) -> RedisBroker:
+    # Dramatiq requeues the messages of a worker silent for heartbeat_ms, and a worker
+    # busy with a run (prefetch 1) sends nothing: an hour outlasts any run (its limits are
+    # minutes). Dead workers are our leases' business; a late redelivery is refused.
     client = client or redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
     broker = RedisBroker(
         client=client, namespace=keys.dramatiq, middleware=[], heartbeat_timeout=heartbeat_ms
