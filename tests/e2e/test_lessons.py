@@ -82,7 +82,11 @@ def test_gallery_to_playground_diagnostics_and_temperature(
     assert page.locator("#temperature.lesson-watch").count() == 1  # the card to watch
 
     page.click("#btn-play")
-    wait_js(page, f"(() => {{ const y = {LOSS_POINTS}; return y.length >= 5; }})()")
+    # A short lesson on a quiet machine may finish within a few 20/s frames: wait for the
+    # end or for five points, then require a curve (at least two points) either way.
+    done = "document.getElementById('status').dataset.status === 'finished'"
+    wait_js(page, f"(() => {{ const y = {LOSS_POINTS}; return y.length >= 5 || {done}; }})()")
+    wait_js(page, f"(() => {{ const y = {LOSS_POINTS}; return y.length >= 2; }})()")
     wait_js(page, f"{ROWS} === 2")  # two hidden layers
     wait_js(page, "document.getElementById('status').dataset.status === 'finished'", 120_000)
     run_id = page.get_attribute("#transport", "data-run")

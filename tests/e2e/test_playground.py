@@ -124,5 +124,5 @@ def test_a_past_run_reopens_with_its_curves(page: Any, server: LiveServer) -> No
     page.wait_for_url(f"**/runs/{run_id}")
     page.wait_for_load_state()  # evaluate only in the new document
     # The socket replays the stored stream: the curves fill and the final status shows.
-    wait_js(page, f"(() => {{ const y = {LOSS_POINTS}; return y.length >= 5; }})()")
     wait_js(page, "document.getElementById('status').dataset.status === 'finished'")
+    wait_js(page, f"(() => {{ const y = {LOSS_POINTS}; return y.length >= 2; }})()")
