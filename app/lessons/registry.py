@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.nn.comparison_plan import deep_merge
 from app.nn.spec import Limits, Spec, error_text, validate_spec
 
 # The charts and diagnostics a lesson may point at; the UI highlights these panels.
@@ -129,25 +130,6 @@ class Lesson(_Strict):
             return validate_spec(copy.deepcopy(self.spec), limits)
         assert self.comparison is not None
         return validate_spec(copy.deepcopy(self.comparison.base), limits)
-
-
-def deep_merge(base: Any, override: Any) -> Any:
-    """Override wins. Dicts merge key by key; a list of dicts merges item by item when both
-    lists have the same length (so `[{}, {"residual": true}]` touches only the second
-    layer); any other list, or one of another length, replaces the base list."""
-    if isinstance(base, dict) and isinstance(override, dict):
-        out = dict(base)
-        for key, value in override.items():
-            out[key] = deep_merge(base[key], value) if key in base else copy.deepcopy(value)
-        return out
-    if (
-        isinstance(base, list)
-        and isinstance(override, list)
-        and len(base) == len(override)
-        and all(isinstance(x, dict) for x in base + override)
-    ):
-        return [deep_merge(b, o) for b, o in zip(base, override, strict=True)]
-    return copy.deepcopy(override)
 
 
 def member_data(base: dict[str, Any], member: Member) -> dict[str, Any]:

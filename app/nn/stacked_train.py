@@ -29,7 +29,7 @@ from app.nn.schedules import Schedule
 from app.nn.spec import Spec
 from app.nn.stacked_optim import StackedRule
 from app.nn.stacked_unified import family, make_rule
-from app.nn.train import DIVERGE_FACTOR, derived_seeds
+from app.nn.train import derived_seeds, divergence
 
 Record = dict[str, Any]
 _ONE = torch.ones(())  # d(sum of member losses)/d(itself), reused every step
@@ -291,15 +291,7 @@ class StackedTrainer:
         return g.square().sum(1).sqrt()
 
     def _divergence(self, m: Member, loss: float) -> str:
-        if not math.isfinite(loss):
-            return f"the loss became {loss} at step {self.step}: the updates overshot"
-        ref = max(1.0, m.initial_loss or 1.0)
-        if loss > DIVERGE_FACTOR * ref:
-            return (
-                f"the loss exploded to {loss:.3g} at step {self.step} "
-                f"({loss / ref:.0f}x its initial value)"
-            )
-        return ""
+        return divergence(loss, self.step, m.initial_loss)
 
     def _epoch_end(self, m: Member, ev: Record) -> str:
         monitor = ev["val"]["loss"] if ev["val"] else ev["train"]["loss"]

@@ -275,15 +275,7 @@ class Trainer:
         )
 
     def _divergence(self, loss: float) -> str:
-        if not math.isfinite(loss):
-            return f"the loss became {loss} at step {self.step}: the updates overshot"
-        ref = max(1.0, self.initial_loss or 1.0)
-        if loss > DIVERGE_FACTOR * ref:
-            return (
-                f"the loss exploded to {loss:.3g} at step {self.step} "
-                f"({loss / ref:.0f}x its initial value)"
-            )
-        return ""
+        return divergence(loss, self.step, self.initial_loss)
 
     def _epoch_end(self, ev: Record) -> str:
         """Schedules and early stopping look at validation (else train) loss per epoch."""
@@ -394,3 +386,16 @@ class Trainer:
 
 def key_in_group(group: dict[str, Any], key: str) -> bool:
     return ("betas" in group) if key in ("beta1", "beta2") else key in group
+
+
+def divergence(loss: float, step: int, initial_loss: float | None) -> str:
+    """Why a batch loss means the run diverged ("" if it does not): not finite, or
+    DIVERGE_FACTOR times its initial value (at least 1)."""
+    if not math.isfinite(loss):
+        return f"the loss became {loss} at step {step}: the updates overshot"
+    ref = max(1.0, initial_loss or 1.0)
+    if loss > DIVERGE_FACTOR * ref:
+        return (
+            f"the loss exploded to {loss:.3g} at step {step} ({loss / ref:.0f}x its initial value)"
+        )
+    return ""
