@@ -77,6 +77,19 @@ def split_scores(out: Tensor, y: Tensor, loss: float, task: str) -> dict[str, fl
     return {"loss": loss, "acc": float(correct(out, y, task).float().mean())}
 
 
+def final_scores(ev: dict[str, Any], task: str) -> dict[str, float | None]:
+    """The flat "final" summary of an evaluation: <split>_loss plus <split>_acc, or
+    <split>_r2 and <split>_rmse for regression; None for an empty split."""
+    keys = ("r2", "rmse") if task == "regression" else ("acc",)
+    final: dict[str, float | None] = {}
+    for split in ("train", "val", "test"):
+        scores = ev[split]
+        final[f"{split}_loss"] = scores["loss"] if scores else None
+        for key in keys:
+            final[f"{split}_{key}"] = scores[key] if scores else None
+    return final
+
+
 def layer_health(net: Network, acts: list[Tensor]) -> dict[str, list[float]]:
     """Dead-unit and saturation fractions, activation mean and std, per hidden layer."""
     dead, sat, mean, std = [], [], [], []

@@ -22,7 +22,7 @@ from app.nn.batched import StackedMLP, stacked_loss
 from app.nn.batched_eval import stacked_evaluate
 from app.nn.datasets import Data, featurize
 from app.nn.losses import loss_function
-from app.nn.metrics import evaluate
+from app.nn.metrics import evaluate, final_scores
 from app.nn.model import Network
 from app.nn.optim import LIVE_GROUP_KEYS
 from app.nn.schedules import Schedule
@@ -339,14 +339,7 @@ class StackedTrainer:
         ev = evaluate(
             net, self.data.splits(), self.task, self.loss_fn, t.label_smoothing, t.huber_delta
         )
-        keys = ("r2", "rmse") if self.task == "regression" else ("acc",)
-        final: dict[str, float | None] = {}
-        for split in ("train", "val", "test"):
-            scores = ev[split]
-            final[f"{split}_loss"] = scores["loss"] if scores else None
-            for key in keys:
-                final[f"{split}_{key}"] = scores[key] if scores else None
-        return final
+        return final_scores(ev, self.task)
 
     def _leave(self, members: list[Member], status: str, reason: str) -> Iterator[Record]:
         """End these members: keep their final (or best) row, drop them from the stack."""

@@ -25,6 +25,7 @@ from app.nn.losses import loss_function
 from app.nn.metrics import (
     StepMeter,
     evaluate,
+    final_scores,
     grid_picture,
     neuron_pictures,
     symmetry,
@@ -340,14 +341,7 @@ class Trainer:
 
     def final_scores(self) -> dict[str, float | None]:
         ev = self.evaluation()
-        keys = ("r2", "rmse") if self.task == "regression" else ("acc",)
-        final: dict[str, float | None] = {}
-        for split in ("train", "val", "test"):
-            scores = ev[split]
-            final[f"{split}_loss"] = scores["loss"] if scores else None
-            for key in keys:
-                final[f"{split}_{key}"] = scores[key] if scores else None
-        return final
+        return final_scores(ev, self.task)
 
     def _start_record(self) -> Record:
         classes = self.data.info.classes
