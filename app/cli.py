@@ -11,7 +11,10 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 
-from app.nn.spec import Spec, error_text, validate_spec
+from app.nn.compare.lockstep import Comparison
+from app.nn.compare.spec import validate_comparison
+from app.nn.spec.experiment import Spec, error_text, validate_spec
+from app.nn.training.trainer import Trainer
 from app.settings import get_settings
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Backprop Playground.")
@@ -81,8 +84,6 @@ def train(
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
     """Train one experiment in this process and print the final scores."""
-    from app.nn.train import Trainer
-
     layer_list = parse_layers(layers, activation)
     if layer_list is None and activation is not None:
         base = load_spec(spec_file, {})
@@ -229,9 +230,6 @@ def compare(
     as_json: bool = typer.Option(False, "--json", help="print one JSON summary object"),
 ) -> None:
     """Train several optimizers from the same initial weights and data order; compare them."""
-    from app.nn.compare import Comparison
-    from app.nn.comparison_spec import validate_comparison
-
     data: dict[str, Any] = {}
     if spec_file is not None:
         try:
@@ -373,7 +371,7 @@ def worker(
     import logging
 
     try:
-        from app.runs.queue.runner import serve as serve_queue
+        from app.runs.execution.queue.runner import serve as serve_queue
     except ImportError as exc:
         _fail(f"the worker needs the queue extra (pip install -e '.[queue]'): {exc}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

@@ -12,24 +12,12 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from app.cpus import configure_torch, cpu_limit
-from app.runs.executors import make_executor
-from app.runs.service import Service  # RunManager + comparisons and races (issue 5)
-from app.runs.store import Store
+from app.runs.execution.factory import make_executor
+from app.runs.service.jobs import Service  # RunManager + comparisons and races (issue 5)
+from app.runs.store.runs import Store
 from app.settings import Settings, get_settings
-from app.web import (
-    api,
-    api_compare,
-    api_files,
-    api_import,
-    hosting,
-    pages,
-    pages_compare,
-    pages_lessons,
-    pages_race,
-    ui_data,
-    ws,
-    ws_compare,
-)
+from app.web.hosting import wiring as hosting
+from app.web.routes import install_routes
 
 ROOT = Path(__file__).resolve().parent.parent  # static/ and templates/ live beside app/
 
@@ -58,19 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     hosting.install(app)  # visitor cookie, guards, security headers, /readyz, /metrics
-    api.install_error_handlers(app)
-    api.install_openapi(app)
-    app.include_router(api.router)
-    app.include_router(ws.router)
-    app.include_router(pages.router)
-    app.include_router(pages_lessons.router)
-    app.include_router(api_files.router)  # downloads and loss landscapes of runs
-    app.include_router(api_import.router)  # TF Playground links, CSV and drawn datasets
-    app.include_router(ui_data.router)  # the page's import/upload/export tools
-    app.include_router(api_compare.router)  # comparisons and races (issue 5)
-    app.include_router(ws_compare.router)
-    app.include_router(pages_compare.router)
-    app.include_router(pages_race.router)
+    install_routes(app)
     if (ROOT / "static").is_dir():
         app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     if (ROOT / "templates").is_dir():

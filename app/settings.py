@@ -12,13 +12,13 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.cpus import cpu_limit
-from app.nn.spec import Limits
+from app.nn.spec.experiment import Limits
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PLAYGROUND_", extra="ignore")
 
-    # Spec bounds (see app.nn.spec.Limits).
+    # Spec bounds (see app.nn.spec.experiment.Limits).
     max_layers: int = 16
     max_units: int = 128
     max_samples: int = 5000

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.nn.spec import validate_spec
+from app.nn.spec.experiment import validate_spec
 
 runner = CliRunner()
 QUICK = ["--samples", "60", "--epochs", "2"]

@@ -25,8 +25,8 @@ from pydantic import (
     model_validator,
 )
 
-from app.nn.comparison_plan import deep_merge
-from app.nn.spec import Limits, Spec, error_text, validate_spec
+from app.nn.compare.plan import deep_merge
+from app.nn.spec.experiment import Limits, Spec, error_text, validate_spec
 
 # The charts and diagnostics a lesson may point at; the UI highlights these panels.
 WATCH: dict[str, str] = {

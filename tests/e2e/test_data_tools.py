@@ -11,7 +11,7 @@ from typing import Any
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.e2e.conftest import wait_js
-from tests.nn.test_tfp import SPIRAL_LINK
+from tests.nn.spec.test_tfp import SPIRAL_LINK
 from tests.web.service import LiveServer
 
 SHOWN = (

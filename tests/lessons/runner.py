@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.lessons.registry import LESSONS, member_specs
-from app.nn.spec import Spec
-from app.nn.train import Trainer
+from app.nn.spec.experiment import Spec
+from app.nn.training.trainer import Trainer
 
 Record = dict[str, Any]
 

@@ -3,7 +3,7 @@ batch grows from 1 to 16 to the whole training set."""
 
 import pytest
 
-from app.nn.diagnostics import loss_jitter
+from app.nn.diagnose.diagnostics import loss_jitter
 from tests.lessons.runner import run_lesson
 
 

@@ -6,7 +6,7 @@ import statistics
 import pytest
 import torch
 
-from app.nn.diagnostics import dropout_behaviour
+from app.nn.diagnose.diagnostics import dropout_behaviour
 from tests.lessons.runner import run_single
 
 

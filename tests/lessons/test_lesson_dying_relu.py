@@ -3,7 +3,7 @@ training point); Leaky ReLU units never die: even fully negative ones keep a gra
 
 import pytest
 
-from app.nn.diagnostics import probe
+from app.nn.diagnose.diagnostics import probe
 from tests.lessons.runner import run_lesson
 
 

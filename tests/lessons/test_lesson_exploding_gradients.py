@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from app.nn.diagnostics import gradient_flags
+from app.nn.diagnose.diagnostics import gradient_flags
 from tests.lessons.runner import run_lesson
 
 

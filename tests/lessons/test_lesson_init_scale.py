@@ -3,7 +3,7 @@ scale matches the activation (He for ReLU, Xavier for tanh)."""
 
 import pytest
 
-from app.nn.diagnostics import loss_at_init
+from app.nn.diagnose.diagnostics import loss_at_init
 from tests.lessons.runner import run_lesson
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.nn.diagnostics import sparsity
+from app.nn.diagnose.diagnostics import sparsity
 from tests.lessons.runner import run_lesson
 
 TOL = 1e-2  # "near zero": L1 under SGD leaves weights jittering by about lr x l1 around 0

@@ -5,7 +5,7 @@ while MSE's is lifted towards the outliers."""
 import pytest
 import torch
 
-from app.nn.datasets import featurize
+from app.nn.data.points import featurize
 from tests.lessons.runner import Run, run_lesson
 
 

@@ -5,7 +5,7 @@ import itertools
 
 import pytest
 
-from app.nn.diagnostics import loss_jitter
+from app.nn.diagnose.diagnostics import loss_jitter
 from tests.lessons.runner import run_lesson
 
 

@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from app.nn.diagnostics import softmax_temperature, temperature_view
+from app.nn.diagnose.diagnostics import softmax_temperature, temperature_view
 from tests.lessons.runner import run_single
 
 TEMPERATURES = (0.3, 1.0, 3.0)

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from app.nn.train import Trainer, build_data
+from app.nn.training.trainer import Trainer, build_data
 from tests.lessons.runner import Run, lesson_specs, run_spec
 
 

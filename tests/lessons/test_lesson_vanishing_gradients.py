@@ -4,9 +4,9 @@ import statistics
 
 import pytest
 
-from app.nn.diagnostics import diagnostics_frame
-from app.nn.spec import Spec
-from app.nn.train import Trainer
+from app.nn.diagnose.diagnostics import diagnostics_frame
+from app.nn.spec.experiment import Spec
+from app.nn.training.trainer import Trainer
 from tests.lessons.runner import lesson_specs, run_spec
 
 

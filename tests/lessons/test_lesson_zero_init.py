@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from app.nn.diagnostics import diagnostics_frame
+from app.nn.diagnose.diagnostics import diagnostics_frame
 from tests.lessons.runner import run_lesson
 
 

@@ -6,8 +6,8 @@ import statistics
 
 import pytest
 
-from app.nn.diagnostics import per_sample_sign_agreement, sign_agreement
-from app.nn.train import Trainer
+from app.nn.diagnose.diagnostics import per_sample_sign_agreement, sign_agreement
+from app.nn.training.trainer import Trainer
 from tests.lessons.runner import lesson_specs
 
 LAYER = 1  # the second hidden layer's Linear: its inputs are the first layer's activations

@@ -18,7 +18,7 @@ from app.lessons.registry import (
     lesson_json,
     member_specs,
 )
-from app.nn.spec import Spec
+from app.nn.spec.experiment import Spec
 
 HERE = Path(__file__).parent
 SEEDS = HERE.parents[2] / "shared" / "seeds"  # the lesson notes, beside the repository

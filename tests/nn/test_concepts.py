@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import torch
 
-from app.nn.train import Trainer
+from app.nn.training.trainer import Trainer
 from tests.nn.util import make_spec, of_kind, run
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import torch
 
-from app.nn.spec import Spec, validate_spec
-from app.nn.train import Record, Trainer
+from app.nn.spec.experiment import Spec, validate_spec
+from app.nn.training.trainer import Record, Trainer
 
 
 def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.runs.queue.broker import enqueue, make_broker
-from app.runs.queue.keys import Keys
+from app.runs.execution.queue.broker import enqueue, make_broker
+from app.runs.execution.queue.keys import Keys
 from tests.queue.conftest import LEASE, RedisServer, Workers, queue_settings
 from tests.web.service import (
     LONG,
@@ -78,8 +78,8 @@ def test_workers_that_cannot_start_say_so(tmp_path: Path, redis_server: RedisSer
         "import sys\n"
         "class Broken:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name == 'app.nn.train':\n"
-        "            raise ImportError('simulated broken install: no app.nn.train')\n"
+        "        if name == 'app.nn.training.trainer':\n"
+        "            raise ImportError('simulated broken install: no app.nn.training.trainer')\n"
         "sys.meta_path.insert(0, Broken())\n"
     )
     pythonpath = os.pathsep.join([str(blocker), os.environ.get("PYTHONPATH", "")])

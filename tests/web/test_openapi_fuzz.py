@@ -1,6 +1,6 @@
 """Schemathesis against the app's own OpenAPI schema, over a real uvicorn on 127.0.0.1:
 generated requests (valid and invalid) for every operation; no 5xx, and every response
-matches the schema documented for its status (app/web/openapi_errors.py).
+matches the schema documented for its status (app/web/hosting/openapi_errors.py).
 
 Bounded: a few examples per operation, short runs (max_run_seconds), a small queue."""
 

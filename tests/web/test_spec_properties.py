@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from app.nn.datasets import DATASETS, FEATURES
-from app.nn.layers import ACTIVATIONS, NORMS
-from app.nn.optim import OPTIMIZERS
-from app.nn.schedules import SCHEDULES
-from app.nn.spec import error_list, validate_spec
+from app.nn.choices.layers import ACTIVATIONS, NORMS
+from app.nn.choices.optimizers import OPTIMIZERS
+from app.nn.choices.schedules import SCHEDULES
+from app.nn.data.points import DATASETS, FEATURES
+from app.nn.spec.experiment import error_list, validate_spec
 from tests.web.service import TERMINAL, app_client, make_settings, wait_status
 
 LIMITS = {"max_layers": 3, "max_units": 12, "max_samples": 300, "max_epochs": 20}

@@ -1,0 +1,412 @@
+"""The experiment spec: the one validated input of the system.
+
+Pure data (pydantic, no torch): the engine, the run service, the web layer and the CLI all
+take this model. Bounds come from `Limits`, passed as validation context (the app builds
+them from settings); without a context the defaults below apply. Every error names its
+field and the allowed values or range.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from app.nn.choices.layers import ACTIVATIONS, INITS, NORMS
+from app.nn.choices.losses import LOSSES, resolve_loss
+from app.nn.choices.optimizers import OPTIMIZERS
+from app.nn.choices.registry import FieldError
+from app.nn.choices.schedules import SCHEDULES
+from app.nn.data.points import CUSTOM, DATASETS, FEATURES, infer_task, split_sizes
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Upper bounds a spec must respect (settings override them; demo mode lowers them)."""
+
+    max_layers: int = 16
+    max_units: int = 128
+    max_samples: int = 5000
+    max_epochs: int = 10000
+    max_steps: int = 1_000_000
+    max_batch_size: int = 5000
+    min_lr: float = 1e-6
+    max_lr: float = 10.0
+    max_grid: int = 128
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _limits(info: ValidationInfo) -> Limits:
+    ctx = info.context or {}
+    limits = ctx.get("limits") if isinstance(ctx, dict) else None
+    return limits if isinstance(limits, Limits) else Limits()
+
+
+def _bounded(value: float, lo: float, hi: float, what: str = "") -> float:
+    if not lo <= value <= hi:
+        raise ValueError(f"{what}{value} is out of range [{lo}, {hi}]")
+    return value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+
+class LayerSpec(_Model):
+    units: int = Field(8, description="neurons in this hidden layer")
+    activation: str = Field("tanh", description="nonlinearity after the layer")
+    norm: str = Field("none", description="none | batch | layer, before the activation")
+    dropout: float = Field(0.0, ge=0.0, le=0.95, description="drop probability (inverted)")
+    residual: bool = Field(False, description="add the layer's input to its output")
+
+    @field_validator("units")
+    @classmethod
+    def _units(cls, v: int, info: ValidationInfo) -> int:
+        return int(_bounded(v, 1, _limits(info).max_units))
+
+    @field_validator("activation")
+    @classmethod
+    def _act(cls, v: str) -> str:
+        if v not in ACTIVATIONS:
+            raise ValueError(ACTIVATIONS.unknown_message(v))
+        return v
+
+    @field_validator("norm")
+    @classmethod
+    def _norm(cls, v: str) -> str:
+        if v not in NORMS:
+            raise ValueError(NORMS.unknown_message(v))
+        return v
+
+
+class DataSpec(_Model):
+    dataset: str = Field("circle", description="which toy dataset")
+    samples: int = Field(500, description="points generated (all splits)")
+    noise: float = Field(0.0, ge=0.0, le=1.0, description="label/position noise, 0..1")
+    train_fraction: float = Field(0.5, gt=0.0, le=1.0, description="share used for training")
+    val_fraction: float = Field(0.0, ge=0.0, lt=1.0, description="share held out for validation")
+    features: list[str] = Field(default_factory=lambda: ["x1", "x2"], description="inputs")
+    points: list[list[float]] | None = Field(
+        None, description="[x1, x2, label] rows of the custom dataset (replace samples and noise)"
+    )
+
+    @field_validator("dataset")
+    @classmethod
+    def _dataset(cls, v: str) -> str:
+        if v not in DATASETS:
+            raise ValueError(DATASETS.unknown_message(v))
+        return v
+
+    @field_validator("samples")
+    @classmethod
+    def _samples(cls, v: int, info: ValidationInfo) -> int:
+        return int(_bounded(v, 10, _limits(info).max_samples))
+
+    @field_validator("features")
+    @classmethod
+    def _features(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError(f"pick at least one input feature; allowed: {', '.join(FEATURES)}")
+        for f in v:
+            if f not in FEATURES:
+                raise ValueError(FEATURES.unknown_message(f))
+        if len(set(v)) != len(v):
+            raise ValueError("each feature may appear once")
+        return v
+
+    @field_validator("points")
+    @classmethod
+    def _points(cls, v: list[list[float]] | None, info: ValidationInfo) -> list[list[float]] | None:
+        if v is None:
+            return v
+        limit = _limits(info).max_samples
+        if not 10 <= len(v) <= limit:
+            raise ValueError(f"expected 10 to {limit} points, got {len(v)}")
+        for i, row in enumerate(v):
+            if len(row) != 3 or not all(math.isfinite(x) for x in row):
+                raise ValueError(f"point {i} must be 3 finite numbers [x1, x2, label], got {row}")
+        return v
+
+    @model_validator(mode="after")
+    def _custom(self) -> DataSpec:
+        if (self.dataset == CUSTOM) != (self.points is not None):
+            raise FieldError(
+                "points",
+                f"the {CUSTOM!r} dataset needs points (upload a CSV or draw them)"
+                if self.points is None
+                else f"points need dataset {CUSTOM!r} (got {self.dataset!r})",
+            )
+        if self.points is not None:
+            self.samples = len(self.points)  # the split sizes follow the points
+        return self
+
+    def task(self) -> str:
+        if self.points is not None:
+            return infer_task([row[2] for row in self.points])[0]
+        return DATASETS[self.dataset].task
+
+    @model_validator(mode="after")
+    def _fractions(self) -> DataSpec:
+        if self.train_fraction + self.val_fraction > 1.0 + 1e-9:
+            raise FieldError(
+                "val_fraction",
+                f"train_fraction + val_fraction must be <= 1 "
+                f"(got {self.train_fraction} + {self.val_fraction})",
+            )
+        return self
+
+    def sizes(self) -> tuple[int, int, int]:
+        return split_sizes(self.samples, self.train_fraction, self.val_fraction)
+
+
+def _default_layers() -> list[LayerSpec]:
+    return [LayerSpec(units=4), LayerSpec(units=2)]
+
+
+class ModelSpec(_Model):
+    layers: list[LayerSpec] = Field(default_factory=_default_layers, description="hidden layers")
+    init: str = Field("xavier_uniform", description="weight-init scheme")
+    init_scale: float | None = Field(
+        None, ge=0.0, le=100.0, description="std / bound / value for normal, uniform, constant"
+    )
+    bias_init: float | None = Field(
+        None,
+        ge=-10.0,
+        le=10.0,
+        description="initial bias value; null = the scheme's (0, or "
+        "torch's uniform for the default scheme)",
+    )
+
+    @field_validator("layers")
+    @classmethod
+    def _layers(cls, v: list[LayerSpec], info: ValidationInfo) -> list[LayerSpec]:
+        limit = _limits(info).max_layers
+        if len(v) > limit:
+            raise ValueError(f"at most {limit} hidden layers (got {len(v)})")
+        return v
+
+    @field_validator("init")
+    @classmethod
+    def _init(cls, v: str) -> str:
+        if v not in INITS:
+            raise ValueError(INITS.unknown_message(v))
+        return v
+
+    @model_validator(mode="after")
+    def _scale(self) -> ModelSpec:
+        info = INITS[self.init]
+        if self.init_scale is None and info.scale_name:
+            self.init_scale = info.default_scale
+        return self
+
+
+class _Named(BaseModel):
+    """A {name, ...params} object whose params come from a registry entry."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class OptimizerSpec(_Named):
+    name: str = Field("sgd", description="optimizer key")
+    lr: float = Field(0.03, description="base learning rate")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        name = data.pop("name", "sgd")
+        if not isinstance(name, str) or name not in OPTIMIZERS:
+            raise FieldError("name", OPTIMIZERS.unknown_message(name))
+        entry = OPTIMIZERS[name]
+        lr = data.pop("lr", None)
+        limits = _limits(info)
+        if lr is None:
+            lr = entry.default_lr
+        try:
+            lr = float(lr)
+        except (TypeError, ValueError):
+            raise FieldError("lr", f"expected a number, got {lr!r}") from None
+        if not limits.min_lr <= lr <= limits.max_lr:
+            raise FieldError("lr", f"{lr} is out of range [{limits.min_lr}, {limits.max_lr}]")
+        return {"name": name, "lr": lr, **entry.resolve_params(data)}
+
+
+class ScheduleSpec(_Named):
+    name: str = Field("constant", description="lr schedule key")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        name = data.pop("name", "constant")
+        if not isinstance(name, str) or name not in SCHEDULES:
+            raise FieldError("name", SCHEDULES.unknown_message(name))
+        return {"name": name, **SCHEDULES[name].resolve_params(data)}
+
+
+class GradClipSpec(_Model):
+    mode: str = Field(
+        "norm", pattern="^(norm|value)$", description="clip the global norm or each value"
+    )
+    max: float = Field(1.0, gt=0.0, le=1e6, description="the threshold")
+
+
+class EarlyStoppingSpec(_Model):
+    patience: int = Field(10, ge=1, le=10000, description="epochs without val improvement")
+    min_delta: float = Field(0.0, ge=0.0, le=10.0, description="smallest improvement that counts")
+
+
+class TrainSpec(_Model):
+    optimizer: OptimizerSpec = Field(default_factory=OptimizerSpec)
+    schedule: ScheduleSpec = Field(default_factory=ScheduleSpec)
+    loss: str = Field("auto", description="loss key; auto follows the task")
+    label_smoothing: float = Field(0.0, ge=0.0, le=0.5, description="for cross-entropy")
+    huber_delta: float = Field(1.0, gt=0.0, le=100.0, description="for the Huber loss")
+    batch_size: int = Field(10, description="samples per step; capped at the training set")
+    epochs: int = Field(100, description="passes over the training set")
+    l1: float = Field(0.0, ge=0.0, le=10.0, description="L1 penalty: l1·Σ|w|")
+    l2: float = Field(0.0, ge=0.0, le=10.0, description="L2 penalty: l2/2·Σw² (gradient l2·w)")
+    weight_decay: float = Field(0.0, ge=0.0, le=1.0, description="decoupled: w -= lr·wd·w")
+    grad_clip: GradClipSpec | None = None
+    early_stopping: EarlyStoppingSpec | None = None
+    input_noise: float = Field(0.0, ge=0.0, le=5.0, description="std of noise added to inputs")
+
+    @field_validator("batch_size")
+    @classmethod
+    def _bs(cls, v: int, info: ValidationInfo) -> int:
+        return int(_bounded(v, 1, _limits(info).max_batch_size))
+
+    @field_validator("epochs")
+    @classmethod
+    def _epochs(cls, v: int, info: ValidationInfo) -> int:
+        return int(_bounded(v, 1, _limits(info).max_epochs))
+
+    @field_validator("loss")
+    @classmethod
+    def _loss(cls, v: str) -> str:
+        if v not in LOSSES:
+            raise ValueError(LOSSES.unknown_message(v))
+        return v
+
+
+class StreamSpec(_Model):
+    eval_every: int = Field(
+        0, ge=0, le=100000, description="steps between evaluations; 0 = once per epoch"
+    )
+    grid_size: int = Field(64, ge=8, description="decision-boundary grid resolution")
+    neuron_grids: bool = Field(True, description="per-neuron output pictures for small nets")
+
+    @field_validator("grid_size")
+    @classmethod
+    def _grid(cls, v: int, info: ValidationInfo) -> int:
+        return int(_bounded(v, 8, _limits(info).max_grid))
+
+
+class Spec(_Model):
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="seeds data, init, order, dropout")
+    data: DataSpec = Field(default_factory=DataSpec)
+    model: ModelSpec = Field(default_factory=ModelSpec)
+    train: TrainSpec = Field(default_factory=TrainSpec)
+    stream: StreamSpec = Field(default_factory=StreamSpec)
+
+    @model_validator(mode="after")
+    def _cross(self, info: ValidationInfo) -> Spec:
+        task = self.task
+        loss = LOSSES[self.train.loss]
+        if task not in loss.tasks:
+            allowed = [k for k in LOSSES if task in LOSSES[k].tasks]
+            raise FieldError(
+                "train.loss",
+                f"{self.train.loss!r} does not apply to {task} data "
+                f"({self.data.dataset}); allowed: {', '.join(allowed)}",
+            )
+        width = len(self.data.features)
+        for i, layer in enumerate(self.model.layers):
+            if layer.residual and width != layer.units:
+                raise FieldError(
+                    f"model.layers.{i}.residual",
+                    f"a skip needs the layer's input width ({width}) to equal its units "
+                    f"({layer.units})",
+                )
+            width = layer.units
+        n_val = self.data.sizes()[1]
+        if self.train.early_stopping is not None and n_val == 0:
+            raise FieldError(
+                "train.early_stopping", "needs a validation split: set data.val_fraction > 0"
+            )
+        steps = self.train.epochs * self.steps_per_epoch()
+        limit = _limits(info).max_steps
+        if steps > limit:
+            raise FieldError(
+                "train.epochs",
+                f"{self.train.epochs} epochs x {self.steps_per_epoch()} steps = {steps} steps; "
+                f"the limit is {limit}",
+            )
+        return self
+
+    # Derived facts every consumer needs.
+    @property
+    def task(self) -> str:
+        return self.data.task()
+
+    @property
+    def loss_name(self) -> str:
+        return resolve_loss(self.train.loss, self.task)
+
+    def effective_batch_size(self) -> int:
+        return min(self.train.batch_size, self.data.sizes()[0])
+
+    def steps_per_epoch(self) -> int:
+        n_train = self.data.sizes()[0]
+        return -(-n_train // self.effective_batch_size())
+
+    def total_steps(self) -> int:
+        return self.train.epochs * self.steps_per_epoch()
+
+
+def validate_spec(data: Any, limits: Limits | None = None) -> Spec:
+    """Validate a JSON-like spec; raises pydantic.ValidationError."""
+    return Spec.model_validate(
+        data if data is not None else {}, context={"limits": limits or Limits()}
+    )
+
+
+def error_list(exc: ValidationError) -> list[dict[str, str]]:
+    """Flatten a ValidationError into [{field, message}] with full dotted field paths."""
+    out = []
+    for err in exc.errors():
+        path = [str(p) for p in err["loc"]]
+        message = err["msg"]
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, FieldError):
+            if cause.field:
+                path.append(cause.field)
+            message = cause.message
+        elif message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        out.append({"field": ".".join(path) or "spec", "message": message})
+    return out
+
+
+def error_text(exc: ValidationError) -> str:
+    return "; ".join(f"{e['field']}: {e['message']}" for e in error_list(exc))

@@ -1,0 +1,190 @@
+"""The spec's compact URL form: short query keys, only values that differ from the defaults.
+
+Stable across versions: keys are never renamed (new fields get new keys) and a missing key
+means "the default", so an old link keeps opening the same experiment.
+
+    ?d=spiral&l=16:tanh,16:tanh&o=adam&lr=0.01&ep=300
+Layers are `units:activation[:norm[:dropout[:r]]]`; parameter lists are `name:value,...`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from app.nn.choices.optimizers import OPTIMIZERS
+from app.nn.choices.registry import Registry
+from app.nn.choices.schedules import SCHEDULES
+from app.nn.spec.experiment import Spec
+
+# short key -> dotted spec path (scalars)
+SCALARS: dict[str, str] = {
+    "s": "seed",
+    "d": "data.dataset",
+    "n": "data.samples",
+    "nz": "data.noise",
+    "tr": "data.train_fraction",
+    "va": "data.val_fraction",
+    "i": "model.init",
+    "is": "model.init_scale",
+    "bi": "model.bias_init",
+    "o": "train.optimizer.name",
+    "lr": "train.optimizer.lr",
+    "sc": "train.schedule.name",
+    "loss": "train.loss",
+    "ls": "train.label_smoothing",
+    "hd": "train.huber_delta",
+    "bs": "train.batch_size",
+    "ep": "train.epochs",
+    "l1": "train.l1",
+    "l2": "train.l2",
+    "wd": "train.weight_decay",
+    "in": "train.input_noise",
+    "ee": "stream.eval_every",
+    "g": "stream.grid_size",
+    "ng": "stream.neuron_grids",
+}
+STRUCTURED = ("f", "l", "op", "sp", "gc", "es")
+_DEFAULT: dict[str, Any] | None = None
+
+
+def _default() -> dict[str, Any]:
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Spec().model_dump(mode="json")
+    return _DEFAULT
+
+
+def _get(tree: Mapping[str, Any], path: str) -> Any:
+    node: Any = tree
+    for part in path.split("."):
+        node = node[part]
+    return node
+
+
+def _set(tree: dict[str, Any], path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    node = tree
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return repr(value).removesuffix(".0") if value == int(value) else repr(value)
+    return str(value)
+
+
+def _params(named: Mapping[str, Any], registry: Registry[Any]) -> str:
+    """name:value pairs for the entry's params that differ from their defaults."""
+    defaults = registry[named["name"]].param_defaults()
+    return ",".join(
+        f"{k}:{_fmt(v)}" for k, v in named.items() if k in defaults and v != defaults[k]
+    )
+
+
+def _layer(layer: Mapping[str, Any]) -> str:
+    parts = [str(layer["units"]), layer["activation"], layer["norm"], _fmt(layer["dropout"])]
+    if layer["residual"]:
+        parts.append("r")
+    while len(parts) > 2 and parts[-1] in ("none", "0"):
+        parts.pop()
+    return ":".join(parts)
+
+
+def to_query(spec: Spec) -> dict[str, str]:
+    """The compact query parameters of a spec (defaults omitted)."""
+    full = spec.model_dump(mode="json")
+    base = _default()
+    out: dict[str, str] = {}
+    for key, path in SCALARS.items():
+        value = _get(full, path)
+        if value != _get(base, path) and value is not None:
+            out[key] = _fmt(value)
+    # A missing lr means the optimizer's own default, not the default spec's.
+    optimizer = full["train"]["optimizer"]
+    if optimizer["lr"] != OPTIMIZERS[optimizer["name"]].default_lr:
+        out["lr"] = _fmt(optimizer["lr"])
+    else:
+        out.pop("lr", None)
+    if full["data"]["features"] != base["data"]["features"]:
+        out["f"] = ",".join(full["data"]["features"])
+    if full["model"]["layers"] != base["model"]["layers"]:
+        out["l"] = ",".join(_layer(layer) for layer in full["model"]["layers"]) or "-"
+    for key, group, registry in (("op", "optimizer", OPTIMIZERS), ("sp", "schedule", SCHEDULES)):
+        text = _params(full["train"][group], registry)
+        if text:
+            out[key] = text
+    if full["train"]["grad_clip"]:
+        out["gc"] = (
+            f"{full['train']['grad_clip']['mode']}:{_fmt(full['train']['grad_clip']['max'])}"
+        )
+    if full["train"]["early_stopping"]:
+        es = full["train"]["early_stopping"]
+        out["es"] = f"{es['patience']}:{_fmt(es['min_delta'])}"
+    return out
+
+
+def to_url_query(spec: Spec) -> str:
+    return urlencode(to_query(spec), safe=":,")
+
+
+def _pairs(text: str, key: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in filter(None, text.split(",")):
+        name, sep, value = item.partition(":")
+        if not sep or not name:
+            raise ValueError(f"URL key {key!r}: expected name:value pairs, got {item!r}")
+        pairs[name] = value
+    return pairs
+
+
+def _parse_layer(text: str, index: int) -> dict[str, Any]:
+    parts = text.split(":")
+    if len(parts) > 5 or not parts[0]:
+        raise ValueError(
+            f"URL key 'l': layer {index + 1} {text!r} is not units:activation[:norm[:dropout[:r]]]"
+        )
+    layer: dict[str, Any] = {"units": parts[0]}
+    for name, value in zip(("activation", "norm", "dropout"), parts[1:4], strict=False):
+        layer[name] = value
+    if len(parts) == 5:
+        if parts[4] != "r":
+            raise ValueError(f"URL key 'l': layer {index + 1}: the fifth part must be 'r'")
+        layer["residual"] = True
+    return layer
+
+
+def from_query(query: Mapping[str, str]) -> dict[str, Any]:
+    """A spec dict (to validate) from compact query parameters; ValueError on unknown keys."""
+    unknown = sorted(set(query) - set(SCALARS) - set(STRUCTURED))
+    if unknown:
+        raise ValueError(f"unknown URL key(s): {', '.join(unknown)}")
+    spec: dict[str, Any] = {}
+    for key, path in SCALARS.items():
+        if key in query:
+            _set(spec, path, query[key])
+    if "f" in query:
+        spec.setdefault("data", {})["features"] = [f for f in query["f"].split(",") if f]
+    if "l" in query:
+        text = query["l"]
+        layers = [] if text in ("", "-") else text.split(",")
+        spec.setdefault("model", {})["layers"] = [_parse_layer(t, i) for i, t in enumerate(layers)]
+    train = spec.setdefault("train", {})
+    if "op" in query:
+        train.setdefault("optimizer", {}).update(_pairs(query["op"], "op"))
+    if "sp" in query:
+        train.setdefault("schedule", {}).update(_pairs(query["sp"], "sp"))
+    if "gc" in query:
+        mode, _, limit = query["gc"].partition(":")
+        train["grad_clip"] = {"mode": mode, "max": limit or 1.0}
+    if "es" in query:
+        patience, _, delta = query["es"].partition(":")
+        train["early_stopping"] = {"patience": patience, "min_delta": delta or 0.0}
+    if not train:
+        spec.pop("train")
+    return spec

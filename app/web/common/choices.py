@@ -1,0 +1,33 @@
+"""Registry entries for the page's dropdowns (one source of truth: the engine registries)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from app.nn.choices.layers import ACTIVATIONS, INITS, NORMS
+from app.nn.choices.losses import LOSSES
+from app.nn.choices.optimizers import OPTIMIZERS
+from app.nn.choices.schedules import SCHEDULES
+from app.nn.data.points import DATASETS, FEATURES
+
+_REGISTRIES: dict[str, Any] = {
+    "datasets": DATASETS,
+    "features": FEATURES,
+    "activations": ACTIVATIONS,
+    "norms": NORMS,
+    "inits": INITS,
+    "losses": LOSSES,
+    "optimizers": OPTIMIZERS,
+    "schedules": SCHEDULES,
+}
+
+
+@lru_cache(maxsize=1)
+def all_choices() -> dict[str, list[Any]]:
+    return {family: registry.values() for family, registry in _REGISTRIES.items()}
+
+
+def entry_or_default(family: str, key: Any) -> Any:
+    registry = _REGISTRIES[family]
+    return registry[key] if isinstance(key, str) and key in registry else registry.values()[0]

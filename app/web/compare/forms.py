@@ -1,0 +1,195 @@
+"""The compare page's form <-> a comparison request (the JSON POST /api/comparisons takes).
+
+The base experiment uses the playground's field names (`data.dataset`, `train.epochs`...,
+see forms.py); each member card uses `members.{i}.optimizer.name`, `members.{i}.optimizer.lr`,
+its optimizer's params, `members.{i}.schedule.name` ("" = the base's), `batch_size`, `l1`,
+`l2`, `weight_decay` ("" = the base's) and `label`. What a card cannot show (a lesson's
+model or loss overrides, gradient clipping, schedule params) rides along in the hidden
+`members.{i}.keep` (JSON), so nothing is lost on a round trip. Presets replace the members.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from app.nn.choices.optimizers import OPTIMIZERS
+from app.nn.compare.plan import leaves, split_member
+from app.nn.compare.spec import MAX_MEMBERS, MIN_MEMBERS
+from app.web.playground.forms import form_to_spec
+
+Member = dict[str, Any]
+NUMBERS = ("batch_size", "l1", "l2", "weight_decay")  # "" = the base's value
+KEPT = ("grad_clip", "overrides")
+
+
+def _sgd_family(base: dict[str, Any]) -> float:
+    opt = base["train"]["optimizer"]
+    return float(opt["lr"]) if opt["name"] in ("sgd", "momentum", "nesterov") else 0.03
+
+
+def _sweep(base: dict[str, Any]) -> list[Member]:
+    opt = base["train"]["optimizer"]
+    return [
+        {"optimizer": {**opt, "lr": round(opt["lr"] * f, 10)}, "label": f"lr={opt['lr'] * f:.3g}"}
+        for f in (0.1, 0.3, 1.0, 3.0)
+    ]
+
+
+PRESETS: dict[str, tuple[str, Callable[[dict[str, Any]], list[Member]]]] = {
+    "momentum": (
+        "SGD vs momentum vs Nesterov",
+        lambda b: [
+            {"optimizer": {"name": "sgd", "lr": _sgd_family(b)}, "label": "SGD"},
+            {"optimizer": {"name": "momentum", "lr": _sgd_family(b)}, "label": "momentum"},
+            {"optimizer": {"name": "nesterov", "lr": _sgd_family(b)}, "label": "Nesterov"},
+        ],
+    ),
+    "rmsprop-adam": (
+        "RMSProp vs Adam",
+        lambda b: [
+            {"optimizer": {"name": "rmsprop", "lr": 0.01}, "label": "RMSProp"},
+            {"optimizer": {"name": "adam", "lr": 0.01}, "label": "Adam"},
+        ],
+    ),
+    "adam-adamw": (
+        "Adam vs AdamW",
+        lambda b: [
+            {"optimizer": {"name": "adam", "lr": 0.01}, "l2": 0.01, "label": "Adam + L2"},
+            {"optimizer": {"name": "adamw", "lr": 0.01}, "weight_decay": 0.01, "label": "AdamW"},
+        ],
+    ),
+    "lr-sweep": ("Learning-rate sweep", _sweep),
+}
+
+
+def members_to_values(members: list[Member]) -> dict[str, Any]:
+    """Form values (full field names) for member cards."""
+    values: dict[str, Any] = {"ui.members": len(members)}
+    for i, m in enumerate(members):
+        p = f"members.{i}."
+        opt = dict(m.get("optimizer") or {})
+        values[p + "label"] = m.get("label") or ""
+        values[p + "optimizer.name"] = opt.pop("name", "sgd")
+        values[p + "optimizer.lr"] = opt.pop("lr", "")
+        values.update({f"{p}optimizer.{k}": v for k, v in opt.items()})
+        schedule = m.get("schedule") or {}
+        values[p + "schedule.name"] = schedule.get("name", "")
+        for key in NUMBERS:
+            value = m.get(key)
+            values[p + key] = "" if value is None else value
+        keep = {k: m[k] for k in KEPT if k in m}
+        if len(schedule) > 1:  # a schedule with parameters (a lesson's)
+            keep["schedule"] = schedule
+        values[p + "keep"] = json.dumps(keep) if keep else ""
+    return values
+
+
+def kept_text(keep: str) -> str:
+    """What a card's hidden `keep` holds, for a reader: "activation=relu, clip 1"."""
+    try:
+        data = json.loads(keep) if keep else {}
+    except ValueError:
+        return ""
+    parts = []
+    if isinstance(data, dict):
+        layers: dict[str, list[str]] = {}  # "activation=relu" -> layer numbers
+        for path, value in leaves(data.get("overrides") or {}).items():
+            bits = path.split(".")
+            if len(bits) == 4 and bits[:2] == ["model", "layers"] and bits[2].isdigit():
+                layers.setdefault(f"{bits[3]}={value}", []).append(str(int(bits[2]) + 1))
+            else:
+                parts.append(f"{path}={value}")
+        for setting, where in layers.items():
+            parts.append(f"{setting} (layer{'s' if len(where) > 1 else ''} {', '.join(where)})")
+        if "grad_clip" in data:
+            clip = data["grad_clip"]
+            parts.append(f"clip {clip['mode']} {clip['max']}" if clip else "no clipping")
+        if "schedule" in data:
+            params = {k: v for k, v in data["schedule"].items() if k != "name"}
+            parts.append(
+                f"{data['schedule']['name']} " + " ".join(f"{k}={v}" for k, v in params.items())
+            )
+    unique = list(dict.fromkeys(parts))
+    return ", ".join(unique[:4]) + (f" (+{len(unique) - 4} more)" if len(unique) > 4 else "")
+
+
+def _member_from_values(values: dict[str, str]) -> Member:
+    name = values.get("optimizer.name", "sgd")
+    allowed = OPTIMIZERS[name].param_defaults() if name in OPTIMIZERS else {}
+    opt: dict[str, Any] = {"name": name, "lr": values.get("optimizer.lr", "")}
+    for key in allowed:
+        value = values.get(f"optimizer.{key}", "")
+        if value != "":
+            opt[key] = value
+    member: Member = {"optimizer": opt}
+    if values.get("label", "").strip():
+        member["label"] = values["label"].strip()
+    try:
+        keep = json.loads(values.get("keep") or "{}")
+    except ValueError:
+        keep = {}
+    keep = keep if isinstance(keep, dict) else {}
+    schedule = values.get("schedule.name", "")
+    if schedule:
+        kept = keep.get("schedule")
+        member["schedule"] = (
+            kept if isinstance(kept, dict) and kept.get("name") == schedule else {"name": schedule}
+        )
+    for key in NUMBERS:
+        if values.get(key, "").strip() != "":
+            member[key] = values[key].strip()
+    member.update({k: keep[k] for k in KEPT if k in keep})
+    return member
+
+
+def form_to_request(items: list[tuple[str, str]]) -> tuple[dict[str, Any], str]:
+    """(comparison request, ui action) from the posted form."""
+    base_items = [(k, v) for k, v in items if not k.startswith("members.")]
+    count = next((int(v) for k, v in items if k == "ui.members" and v.isdigit()), 0)
+    cards: list[dict[str, str]] = [{} for _ in range(min(count, MAX_MEMBERS))]
+    for key, value in items:
+        parts = key.split(".", 2)
+        if parts[0] == "members" and len(parts) == 3 and parts[1].isdigit():
+            i = int(parts[1])
+            if i < len(cards):
+                cards[i][parts[2]] = value  # the last value wins (hidden "off" + checkbox)
+    action = next((v for k, v in items if k == "ui.action"), "")
+    target = next((v for k, v in items if k == "ui.target_loss"), "").strip()
+    request: dict[str, Any] = {
+        "base": form_to_spec(base_items),
+        "members": [_member_from_values(c) for c in cards],
+    }
+    if target:
+        request["target_loss"] = target
+    return request, action
+
+
+def apply_member_action(request: dict[str, Any], action: str, base: dict[str, Any]) -> bool:
+    """Add / remove a member, or load a preset; True if the action was one of these."""
+    members: list[Member] = request["members"]
+    name, _, arg = action.partition(":")
+    if name == "add_member" and len(members) < MAX_MEMBERS:
+        members.append(json.loads(json.dumps(members[-1])) if members else {"optimizer": {}})
+        members[-1].pop("label", None)
+    elif name == "remove_member" and arg.isdigit() and len(members) > MIN_MEMBERS:
+        members.pop(int(arg))
+    elif name == "preset" and arg in PRESETS:
+        request["members"] = PRESETS[arg][1](base)
+    else:
+        return False
+    return True
+
+
+def request_from_specs(
+    base: dict[str, Any], members: list[tuple[str, dict[str, Any]]], target: float | None
+) -> dict[str, Any]:
+    """A request from resolved spec dicts (a link, a lesson): members as differences."""
+    out: dict[str, Any] = {
+        "base": base,
+        "members": [split_member(base, spec, label) for label, spec in members],
+    }
+    if target is not None:
+        out["target_loss"] = target
+    return out

@@ -1,0 +1,156 @@
+"""The playground's transport: Play / Pause / Step / Reset, live changes, and the run pages.
+
+HTML fragments over HTMX; the run itself is driven through the same RunManager as the JSON
+API, so the page and API clients see the same runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+
+from app.nn.spec.experiment import Spec, validate_spec
+from app.runs.errors import Busy, RunError
+from app.runs.service.live_changes import BOUNDS
+from app.web.common.deps import client_id, get_manager
+from app.web.data.tools import attach_points
+from app.web.hosting.ownership import NOT_YOURS, owns_quietly
+from app.web.hosting.ratelimit import check_create_rate, too_many_message
+from app.web.playground.forms import flatten, form_to_spec
+
+router = APIRouter(include_in_schema=False)
+
+# live key -> where it lives in the spec
+LIVE_PATHS = (
+    {"lr": "train.optimizer.lr", "grad_clip": "train.grad_clip.max"}
+    | {key: f"train.optimizer.{key}" for key in ("momentum", "alpha", "eps", "beta1", "beta2")}
+    | {key: f"train.{key}" for key in ("l1", "l2", "weight_decay", "input_noise")}
+)
+assert set(LIVE_PATHS) == {"lr", *BOUNDS}
+
+
+def live_diff(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, float], bool]:
+    """(live-tunable changes, whether anything else changed too)."""
+    before, after = flatten(old), flatten(new)
+    live_paths = {path: key for key, path in LIVE_PATHS.items()}
+    changes: dict[str, float] = {}
+    other = False
+    for path in set(before) | set(after):
+        if before.get(path) == after.get(path):
+            continue
+        if path in live_paths and path in before and path in after:
+            changes[live_paths[path]] = float(after[path])
+        else:
+            other = True
+    return changes, other
+
+
+def panel(
+    request: Request, run: dict[str, Any] | None, message: str = "", status: int = 200
+) -> Response:
+    return request.app.state.templates.TemplateResponse(
+        request, "partials/_run.html", {"run": run, "message": message}, status_code=status
+    )
+
+
+async def current_run(request: Request, run_id: str) -> dict[str, Any] | None:
+    if not run_id:
+        return None
+    try:
+        return await get_manager(request).get(run_id)
+    except RunError:
+        return None
+
+
+async def form_spec(request: Request) -> tuple[dict[str, Any], str]:
+    form = await request.form()
+    tree = form_to_spec([(k, str(v)) for k, v in form.multi_items()])
+    await attach_points(request, tree, form)  # custom points named by ui.pts
+    return tree, str(form.get("ui.run") or "")
+
+
+@router.post("/ui/play", response_class=HTMLResponse)
+async def play(request: Request) -> Response:
+    """Start a run from the form; resume the current one when it is paused and unchanged."""
+    manager = get_manager(request)
+    tree, run_id = await form_spec(request)
+    try:
+        spec = validate_spec(tree, request.app.state.settings.limits())
+    except ValidationError:
+        return panel(request, None, "Fix the highlighted settings first.", 422)
+    run = await current_run(request, run_id)
+    if run is not None and not await owns_quietly(request, run["id"]):
+        run = None  # someone else's run (a shared link): train our own copy, leave theirs
+    resolved = spec.model_dump(mode="json")
+    if run is not None and run["status"] in ("running", "paused", "queued"):
+        _, other = live_diff(run["spec"], resolved)
+        if not other:
+            if run["status"] == "paused":
+                await manager.resume(run["id"])
+                run = await manager.get(run["id"])
+            return panel(request, run)
+        await manager.stop(run["id"])
+    wait = check_create_rate(request)
+    if wait > 0:
+        return panel(request, None, too_many_message(wait), 429)
+    try:
+        created = await manager.create(resolved, client_id(request))
+    except RunError as exc:
+        return panel(request, None, str(exc.detail), 429 if isinstance(exc, Busy) else 409)
+    return panel(request, await manager.get(created["id"]))
+
+
+@router.post("/ui/reset", response_class=HTMLResponse)
+async def reset(request: Request) -> Response:
+    """Stop the current run; the next Play starts from fresh weights."""
+    _, run_id = await form_spec(request)
+    run = await current_run(request, run_id)
+    mine = run is not None and await owns_quietly(request, run["id"])
+    if run is not None and mine and run["status"] in ("running", "paused", "queued"):
+        with contextlib.suppress(RunError):
+            await get_manager(request).stop(run["id"])
+    return panel(request, None, "Reset: press Play to train from fresh weights.")
+
+
+@router.post("/ui/runs/{run_id}/{action}")
+async def control(request: Request, run_id: str, action: str) -> Response:
+    manager = get_manager(request)
+    if not await owns_quietly(request, run_id):
+        return Response(NOT_YOURS, status_code=403)
+    try:
+        if action == "pause":
+            await manager.pause(run_id)
+        elif action == "step":
+            run = await manager.get(run_id)
+            if run["status"] == "running":
+                await manager.pause(run_id)
+            await manager.step(run_id, 1)
+        else:
+            return Response(f"unknown action {action!r}", status_code=404)
+    except RunError as exc:
+        return Response(str(exc.detail), status_code=409)
+    return Response(status_code=204)
+
+
+async def apply_live(request: Request, run_id: str, spec: Spec) -> str:
+    """Live-tunable edits go to the running run; other edits wait for the next Play."""
+    run = await current_run(request, run_id)
+    if run is None or run["status"] not in ("running", "paused"):
+        return ""
+    if not await owns_quietly(request, run["id"]):
+        return "You are watching another visitor's run: press Play to train your own copy."
+    changes, other = live_diff(run["spec"], spec.model_dump(mode="json"))
+    if changes:
+        try:
+            await get_manager(request).set_params(run["id"], changes)
+        except RunError as exc:
+            return f"Could not apply live: {exc.detail}"
+    if other:
+        return "Other changes apply when you press Reset or Play."
+    return (
+        "Applied live: " + ", ".join(f"{k} = {v:g}" for k, v in changes.items()) if changes else ""
+    )
