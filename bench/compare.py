@@ -23,9 +23,9 @@ from typing import Any
 
 import torch
 
-from app.nn.compare import Comparison
-from app.nn.comparison_spec import ComparisonSpec, validate_comparison
-from app.nn.train import Trainer
+from app.nn.compare.lockstep import Comparison
+from app.nn.compare.spec import ComparisonSpec, validate_comparison
+from app.nn.training.trainer import Trainer
 
 MIXED = ["sgd", "adam", "momentum", "rmsprop", "nesterov", "adamw", "adagrad", "nadam"]
 SWEEP = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 0.002, 0.02]

@@ -25,8 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from app.nn.spec import Spec, validate_spec
-from app.nn.train import Trainer, build_data
+from app.nn.spec.experiment import Spec, validate_spec
+from app.nn.training.trainer import Trainer, build_data
 
 BATCH_SIZES = (10, 32, 250)
 CLOCKS: dict[str, Callable[[], float]] = {"cpu": time.process_time, "wall": time.perf_counter}
