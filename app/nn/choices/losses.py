@@ -50,11 +50,54 @@ def _l1(out: Tensor, y: Tensor, smoothing: float, delta: float) -> Tensor:
     return F.l1_loss(out[:, 0], y)
 
 
+# ---- per-member forms for stacked comparisons -----------------------------------------------
+# Each maps (out (K, B, C), y (B,), smoothing, delta) -> (K,) losses: the function above with
+# the mean taken per member (vmap over those functions costs ~4x one step). A loss without
+# one still works in comparisons: its members train one by one (app.nn.compare.lockstep).
+
+
+def _stacked_bce(out: Tensor, y: Tensor, s: float, d: float) -> Tensor:
+    target = y * (1 - s) + 0.5 * s if s else y
+    return F.binary_cross_entropy_with_logits(
+        out[..., 0], target.expand(out.shape[0], -1), reduction="none"
+    ).mean(1)
+
+
+def _stacked_ce(out: Tensor, y: Tensor, s: float, d: float) -> Tensor:
+    k, b, c = out.shape
+    flat = F.cross_entropy(
+        out.reshape(k * b, c), y.long().repeat(k), label_smoothing=s, reduction="none"
+    )
+    return flat.view(k, b).mean(1)
+
+
+def _stacked_mse(out: Tensor, y: Tensor, s: float, d: float) -> Tensor:
+    return (out[..., 0] - y).square().mean(1)
+
+
+def _stacked_mse_on_probs(out: Tensor, y: Tensor, s: float, d: float) -> Tensor:
+    if out.shape[2] == 1:
+        return (torch.sigmoid(out[..., 0]) - y).square().mean(1)
+    target = F.one_hot(y.long(), out.shape[2]).to(out.dtype)
+    return (torch.softmax(out, 2) - target).square().mean((1, 2))
+
+
+def _stacked_huber(out: Tensor, y: Tensor, s: float, d: float) -> Tensor:
+    target = y.expand(out.shape[0], -1)
+    return F.huber_loss(out[..., 0], target, reduction="none", delta=d).mean(1)
+
+
+def _stacked_l1(out: Tensor, y: Tensor, s: float, d: float) -> Tensor:
+    return (out[..., 0] - y).abs().mean(1)
+
+
 @dataclass(frozen=True)
 class LossInfo(Entry):
     tasks: tuple[str, ...] = ()
     regression: LossFn | None = None  # the function on a regression head
     classification: LossFn | None = None  # the function on a classification head
+    stacked_regression: LossFn | None = None  # the same per member, (K, B, C) -> (K,)
+    stacked_classification: LossFn | None = None
 
 
 LOSSES: Registry[LossInfo] = Registry(
@@ -72,6 +115,7 @@ LOSSES: Registry[LossInfo] = Registry(
             "On one logit (sigmoid inside the loss).",
             tasks=("binary",),
             classification=_bce,
+            stacked_classification=_stacked_bce,
         ),
         LossInfo(
             "ce",
@@ -79,6 +123,7 @@ LOSSES: Registry[LossInfo] = Registry(
             "On K logits; label smoothing optional.",
             tasks=("multiclass",),
             classification=_ce,
+            stacked_classification=_stacked_ce,
         ),
         LossInfo(
             "mse",
@@ -87,6 +132,8 @@ LOSSES: Registry[LossInfo] = Registry(
             tasks=("binary", "multiclass", "regression"),
             regression=_mse,
             classification=_mse_on_probs,
+            stacked_regression=_stacked_mse,
+            stacked_classification=_stacked_mse_on_probs,
         ),
         LossInfo(
             "huber",
@@ -94,6 +141,7 @@ LOSSES: Registry[LossInfo] = Registry(
             "Quadratic near 0, linear beyond delta: robust to outliers.",
             tasks=("regression",),
             regression=_huber,
+            stacked_regression=_stacked_huber,
         ),
         LossInfo(
             "l1",
@@ -101,6 +149,7 @@ LOSSES: Registry[LossInfo] = Registry(
             "L1 loss: the median fit.",
             tasks=("regression",),
             regression=_l1,
+            stacked_regression=_stacked_l1,
         ),
     ],
 )
@@ -117,6 +166,12 @@ def loss_function(name: str, task: str) -> LossFn:
     fn = info.regression if task == "regression" else info.classification
     assert fn is not None, f"loss {name} does not apply to {task}"
     return fn
+
+
+def stacked_loss_function(name: str, task: str) -> LossFn | None:
+    """The per-member form of `loss_function(name, task)`, None when the entry has none."""
+    info = LOSSES[resolve_loss(name, task)]
+    return info.stacked_regression if task == "regression" else info.stacked_classification
 
 
 def predict(out: Tensor, task: str) -> Tensor:

@@ -26,6 +26,9 @@ class OptimizerInfo(Entry):
     build: Builder | None = None
     decoupled_decay_builtin: bool = False  # the torch class applies weight_decay itself
     fused: bool = False  # torch has a fused CPU kernel (else the foreach one is used)
+    # The stacked update rule that serves it in batched comparisons (a key of
+    # app.nn.compare.stacked.optim.RULES); None: its comparisons train members one by one.
+    stacked: str | None = None
 
 
 _BETA1 = Param("beta1", 0.9, 0.0, 0.9999, help="decay of the first-moment (mean) estimate")
@@ -46,6 +49,7 @@ OPTIMIZERS: Registry[OptimizerInfo] = Registry(
             "sgd",
             "SGD",
             "Plain stochastic gradient descent: w -= lr·g.",
+            stacked="sgd",
             fused=True,
             default_lr=0.03,
             build=lambda g, lr, p, wd, f: torch.optim.SGD(g, lr=lr, **f),
@@ -54,6 +58,7 @@ OPTIMIZERS: Registry[OptimizerInfo] = Registry(
             "momentum",
             "SGD + momentum",
             "Heavy ball: a velocity accumulates gradients.",
+            stacked="sgd",
             params=(_MOMENTUM, Param("dampening", 0.0, 0.0, 1.0, help="scales new gradients")),
             fused=True,
             default_lr=0.03,
@@ -65,6 +70,7 @@ OPTIMIZERS: Registry[OptimizerInfo] = Registry(
             "nesterov",
             "SGD + Nesterov",
             "Momentum with the gradient taken at the look-ahead.",
+            stacked="sgd",
             params=(_MOMENTUM,),
             fused=True,
             default_lr=0.03,
@@ -76,6 +82,7 @@ OPTIMIZERS: Registry[OptimizerInfo] = Registry(
             "adagrad",
             "Adagrad",
             "Per-weight lr shrinks with the sum of squared gradients.",
+            stacked="adagrad",
             params=(
                 Param("lr_decay", 0.0, 0.0, 1.0, help="lr decay per step"),
                 Param("initial_accumulator_value", 0.0, 0.0, 10.0, help="start of the sum"),
@@ -96,6 +103,7 @@ OPTIMIZERS: Registry[OptimizerInfo] = Registry(
             "rmsprop",
             "RMSProp",
             "Divide by a running RMS of gradients (no bias correction).",
+            stacked="rmsprop",
             params=(
                 Param("alpha", 0.99, 0.0, 0.99999, help="decay of the squared-gradient average"),
                 _EPS,
@@ -117,6 +125,7 @@ OPTIMIZERS: Registry[OptimizerInfo] = Registry(
             "adam",
             "Adam",
             "Momentum + RMS scaling, both bias-corrected.",
+            stacked="adam",
             params=(_BETA1, _BETA2, _EPS, _AMSGRAD),
             fused=True,
             default_lr=0.01,
@@ -128,6 +137,7 @@ OPTIMIZERS: Registry[OptimizerInfo] = Registry(
             "adamw",
             "AdamW",
             "Adam with decoupled weight decay (set train.weight_decay).",
+            stacked="adam",
             params=(_BETA1, _BETA2, _EPS, _AMSGRAD),
             fused=True,
             default_lr=0.01,
@@ -140,6 +150,7 @@ OPTIMIZERS: Registry[OptimizerInfo] = Registry(
             "nadam",
             "NAdam",
             "Adam with Nesterov momentum.",
+            stacked="nadam",
             params=(
                 _BETA1,
                 _BETA2,
@@ -155,6 +166,7 @@ OPTIMIZERS: Registry[OptimizerInfo] = Registry(
             "radam",
             "RAdam",
             "Adam with a rectified (warm-up-like) variance term.",
+            stacked="radam",
             params=(_BETA1, _BETA2, _EPS),
             default_lr=0.01,
             build=lambda g, lr, p, wd, f: torch.optim.RAdam(
@@ -165,6 +177,7 @@ OPTIMIZERS: Registry[OptimizerInfo] = Registry(
             "adamax",
             "Adamax",
             "Adam with the infinity norm in place of the RMS.",
+            stacked="adamax",
             params=(_BETA1, _BETA2, _EPS),
             default_lr=0.02,
             build=lambda g, lr, p, wd, f: torch.optim.Adamax(

@@ -117,6 +117,16 @@ class Registry(Generic[E]):
                 raise ValueError(f"duplicate {family} key {entry.key!r}")
             self._entries[entry.key] = entry
 
+    def add(self, entry: E) -> None:
+        """Register one more entry (a plug-in's own choice); every reader of the registry
+        (validation, dropdowns, URL form, CLI, export) sees it from then on."""
+        if entry.key in self._entries:
+            raise ValueError(f"duplicate {self.family} key {entry.key!r}")
+        self._entries[entry.key] = entry
+
+    def remove(self, key: str) -> None:
+        self._entries.pop(key, None)
+
     def __getitem__(self, key: str) -> E:
         try:
             return self._entries[key]

@@ -38,6 +38,7 @@ from typing import Any
 
 import torch
 
+from app.nn.choices.losses import LOSSES, resolve_loss, stacked_loss_function
 from app.nn.choices.optimizers import OPTIMIZERS
 from app.nn.compare.spec import ComparisonSpec
 from app.nn.compare.stacked.network import unsupported_reason
@@ -58,8 +59,9 @@ from app.nn.training.trainer import (
 Record = dict[str, Any]
 
 
-def sequential_reason(specs: list[Spec]) -> str:
-    """Why these members cannot train stacked ("" when they can)."""
+def sequential_reason(specs: list[Spec], task: str) -> str:
+    """Why these members cannot train stacked ("" when they can): the model, or an
+    optimizer or loss whose registry entry gives no stacked form."""
     reason = unsupported_reason(specs[0].model)
     if reason:
         return reason
@@ -67,6 +69,10 @@ def sequential_reason(specs: list[Spec]) -> str:
         name = spec.train.optimizer.name
         if family(name, spec.train.optimizer.params()) is None:
             return f"{OPTIMIZERS[name].label} has no stacked update"
+        if stacked_loss_function(spec.train.loss, task) is None:
+            return (
+                f"the {LOSSES[resolve_loss(spec.train.loss, task)].label} loss has no stacked form"
+            )
     return ""
 
 
@@ -182,7 +188,7 @@ class Comparison:
         self.data = data or build_data(base)
         n_in, n_out = len(base.data.features), output_width(base, self.data)
         self.init = build_model(n_in, n_out, base.model, derived_seeds(base.seed)["init"])
-        self.mode_reason = sequential_reason(self.specs)
+        self.mode_reason = sequential_reason(self.specs, self.data.info.task)
         if mode not in ("auto", "batched", "sequential"):
             raise ValueError(f"mode: auto, batched or sequential (got {mode!r})")
         if mode == "batched" and self.mode_reason:

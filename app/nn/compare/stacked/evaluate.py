@@ -8,7 +8,8 @@ from typing import Any
 import torch
 
 from app.nn.choices.layers import ACTIVATIONS
-from app.nn.compare.stacked.network import StackedLoss, StackedMLP
+from app.nn.choices.losses import LossFn as StackedLoss
+from app.nn.compare.stacked.network import StackedMLP
 from app.nn.data.points import Split
 from app.nn.measure.metrics import DEAD_EPS
 

@@ -14,13 +14,10 @@ train sequentially (see compare.py).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F
 
 from app.nn.choices.layers import ACTIVATIONS
-from app.nn.choices.losses import resolve_loss
 from app.nn.families.mlp.model import Network
 from app.nn.spec.experiment import ModelSpec
 
@@ -123,59 +120,3 @@ class StackedMLP:
                 lin.weight.copy_(parts[2 * j].view(lin.in_features, lin.out_features).T)
                 lin.bias.copy_(parts[2 * j + 1])
         return net
-
-
-# ---- losses per member ---------------------------------------------------------------------
-# Each maps (out (K, B, C), y (B,), smoothing, delta) -> (K,) losses, mirroring choices/losses.py
-# with the mean taken per member (vmap over those functions costs ~4x one step).
-StackedLoss = Callable[[Tensor, Tensor, float, float], Tensor]
-
-
-def _bce(out: Tensor, y: Tensor, s: float, d: float) -> Tensor:
-    target = y * (1 - s) + 0.5 * s if s else y
-    return F.binary_cross_entropy_with_logits(
-        out[..., 0], target.expand(out.shape[0], -1), reduction="none"
-    ).mean(1)
-
-
-def _ce(out: Tensor, y: Tensor, s: float, d: float) -> Tensor:
-    k, b, c = out.shape
-    flat = F.cross_entropy(
-        out.reshape(k * b, c), y.long().repeat(k), label_smoothing=s, reduction="none"
-    )
-    return flat.view(k, b).mean(1)
-
-
-def _mse(out: Tensor, y: Tensor, s: float, d: float) -> Tensor:
-    return (out[..., 0] - y).square().mean(1)
-
-
-def _mse_on_probs(out: Tensor, y: Tensor, s: float, d: float) -> Tensor:
-    if out.shape[2] == 1:
-        return (torch.sigmoid(out[..., 0]) - y).square().mean(1)
-    target = F.one_hot(y.long(), out.shape[2]).to(out.dtype)
-    return (torch.softmax(out, 2) - target).square().mean((1, 2))
-
-
-def _huber(out: Tensor, y: Tensor, s: float, d: float) -> Tensor:
-    target = y.expand(out.shape[0], -1)
-    return F.huber_loss(out[..., 0], target, reduction="none", delta=d).mean(1)
-
-
-def _l1(out: Tensor, y: Tensor, s: float, d: float) -> Tensor:
-    return (out[..., 0] - y).abs().mean(1)
-
-
-_STACKED: dict[tuple[str, bool], StackedLoss] = {
-    ("bce", False): _bce,
-    ("ce", False): _ce,
-    ("mse", True): _mse,
-    ("mse", False): _mse_on_probs,
-    ("huber", True): _huber,
-    ("l1", True): _l1,
-}
-
-
-def stacked_loss(name: str, task: str) -> StackedLoss:
-    """The per-member version of `losses.loss_function(name, task)`."""
-    return _STACKED[(resolve_loss(name, task), task == "regression")]

@@ -22,18 +22,6 @@ from typing import Any
 import torch
 
 Tensor = torch.Tensor
-FAMILY = {
-    "sgd": "sgd",
-    "momentum": "sgd",
-    "nesterov": "sgd",
-    "adam": "adam",
-    "adamw": "adam",
-    "rmsprop": "rmsprop",
-    "adagrad": "adagrad",
-    "nadam": "nadam",
-    "radam": "radam",
-    "adamax": "adamax",
-}
 
 
 Coef = float | Tensor  # one value for every row, or an (m, 1) column

@@ -29,20 +29,22 @@ from typing import Any
 
 import torch
 
-from app.nn.compare.stacked.optim import FAMILY, RULES, StackedRule, Tensor, per_row
+from app.nn.choices.optimizers import OPTIMIZERS
+from app.nn.compare.stacked.optim import RULES, StackedRule, Tensor, per_row
 
-UNIFIED = {"sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad", "nadam", "radam"}
+UNIFIED = {"sgd", "adam", "rmsprop", "adagrad", "nadam", "radam"}  # rule families it covers
 
 
 def family(name: str, params: dict[str, Any]) -> str | None:
     """The stacked rule that serves this optimizer ("unified" for most), None if none."""
-    if name not in FAMILY:
+    rule = OPTIMIZERS[name].stacked if name in OPTIMIZERS else None
+    if rule is None or rule not in RULES:
         return None
-    if name in ("adam", "adamw") and params.get("amsgrad"):
-        return FAMILY[name]
-    if name == "rmsprop" and (params.get("momentum") or params.get("centered")):
-        return FAMILY[name]
-    return "unified" if name in UNIFIED else FAMILY[name]
+    if rule == "adam" and params.get("amsgrad"):
+        return rule
+    if rule == "rmsprop" and (params.get("momentum") or params.get("centered")):
+        return rule
+    return "unified" if rule in UNIFIED else rule
 
 
 def make_rule(names: list[str], params: list[dict[str, Any]], n: int) -> StackedRule:

@@ -18,11 +18,11 @@ from typing import Any
 
 import torch
 
-from app.nn.choices.losses import loss_function
+from app.nn.choices.losses import loss_function, stacked_loss_function
 from app.nn.choices.optimizers import LIVE_GROUP_KEYS
 from app.nn.choices.schedules import Schedule
 from app.nn.compare.stacked.evaluate import stacked_evaluate
-from app.nn.compare.stacked.network import StackedMLP, stacked_loss
+from app.nn.compare.stacked.network import StackedMLP
 from app.nn.compare.stacked.optim import StackedRule
 from app.nn.compare.stacked.rules import family, make_rule
 from app.nn.data.points import Data, featurize
@@ -79,7 +79,10 @@ class StackedTrainer:
         self.net = StackedMLP(len(spec.data.features), init.head.out_features, spec.model)
         row = self.net.row(init)
         self.p = row.repeat(len(self.members), 1).requires_grad_()
-        self.loss = stacked_loss(spec.train.loss, self.task)
+        loss = stacked_loss_function(spec.train.loss, self.task)
+        if loss is None:  # Comparison checks this first (sequential_reason)
+            raise ValueError(f"loss {spec.train.loss!r} has no stacked form")
+        self.loss = loss
         self.loss_fn = loss_function(spec.train.loss, self.task)
         seeds = derived_seeds(spec.seed)
         self.order_gen = torch.Generator().manual_seed(seeds["order"])
