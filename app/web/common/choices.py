@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from app.nn.choices.layers import ACTIVATIONS, INITS, NORMS
@@ -23,9 +22,14 @@ _REGISTRIES: dict[str, Any] = {
 }
 
 
-@lru_cache(maxsize=1)
 def all_choices() -> dict[str, list[Any]]:
+    # Read afresh each time (a few dozen entries): an entry a plug-in adds later shows too.
     return {family: registry.values() for family, registry in _REGISTRIES.items()}
+
+
+def describe_choices() -> dict[str, list[dict[str, Any]]]:
+    """Every family's entries: labels, help and parameter bounds (GET /api/spec/choices)."""
+    return {family: registry.describe() for family, registry in _REGISTRIES.items()}
 
 
 def entry_or_default(family: str, key: Any) -> Any:

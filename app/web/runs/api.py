@@ -19,6 +19,7 @@ from app.runs.errors import Busy, Conflict, Forbidden, Invalid, NotFound, RunErr
 from app.runs.service.live_changes import live_keys
 from app.runs.service.manager import RunManager
 from app.settings import Settings
+from app.web.common.choices import describe_choices
 from app.web.common.deps import client_id, get_app_settings, get_manager, read_json
 from app.web.hosting.openapi_errors import document_errors
 from app.web.hosting.ownership import require_owner
@@ -207,6 +208,12 @@ async def delete_run(run_id: str, manager: RunManager = Depends(get_manager)) ->
 @router.get("/api/spec/schema", tags=["spec"])
 async def spec_schema() -> dict[str, Any]:
     return Spec.model_json_schema()
+
+
+@router.get("/api/spec/choices", tags=["spec"])
+async def spec_choices() -> dict[str, list[dict[str, Any]]]:
+    """Each family of choices (datasets, activations, optimizers, ...) from its registry."""
+    return describe_choices()
 
 
 @router.get("/api/spec/default", tags=["spec"])
