@@ -7,8 +7,9 @@ from typing import Any
 
 import torch
 
+from app.nn.records import Record
 from app.nn.spec.experiment import Spec, validate_spec
-from app.nn.training.trainer import Record, Trainer
+from app.nn.training.trainer import Trainer
 
 
 def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

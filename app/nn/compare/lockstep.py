@@ -47,6 +47,7 @@ from app.nn.compare.stacked.trainer import StackedTrainer
 from app.nn.data.points import Data
 from app.nn.families.mlp.model import Network, build_model
 from app.nn.measure.metrics import grid_picture, neuron_pictures, weight_lists
+from app.nn.records import Record
 from app.nn.spec.experiment import Spec
 from app.nn.training.trainer import (
     NEURON_PICTURE_MAX_UNITS,
@@ -55,8 +56,6 @@ from app.nn.training.trainer import (
     derived_seeds,
     output_width,
 )
-
-Record = dict[str, Any]
 
 
 def sequential_reason(specs: list[Spec], task: str) -> str:

@@ -25,11 +25,11 @@ from pydantic import Field, field_validator
 
 from app.nn.choices.optimizers import build_optimizer
 from app.nn.choices.registry import Entry, Registry
+from app.nn.records import Record
 from app.nn.spec.experiment import Limits, OptimizerSpec, _Model
 
 Tensor = torch.Tensor
 Point = tuple[float, float]
-Record = dict[str, Any]
 MAX_STEPS, MAX_RACERS = 5000, 8
 ESCAPE = 1e6  # a racer beyond this distance has left the picture for good
 

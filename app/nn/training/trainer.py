@@ -34,9 +34,9 @@ from app.nn.measure.metrics import (
     symmetry,
     weight_lists,
 )
+from app.nn.records import Record
 from app.nn.spec.experiment import Spec
 
-Record = dict[str, Any]
 DIVERGE_FACTOR = 1e4  # a batch loss this many times the initial loss (or >1e4) = diverged
 NEURON_PICTURE_MAX_UNITS = 48  # per-neuron pictures only for small nets
 

@@ -11,20 +11,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-Record = dict[str, Any]
-STEP_FIELDS = (
-    "step",
-    "epoch",
-    "loss",
-    "lr",
-    "grad_norm",
-    "grad_w",
-    "grad_b",
-    "update_ratio",
-    "weight_norm",
-    "penalty",
-    "grad_norm_clipped",
-)
+from app.nn.records import LIVE_STEP_FIELDS, Record
+
+STEP_FIELDS = LIVE_STEP_FIELDS  # from the record types: a new step field flows through
 
 
 class FrameBuilder:

@@ -12,9 +12,11 @@ import io
 import math
 from typing import Any
 
+from app.nn.records import OPTIONAL_STEP_FIELDS, PER_LAYER_FIELDS
+
 STEP_COLUMNS = ("step", "epoch", "steps", "loss_mean", "loss", "lr", "grad_norm")
-OPTIONAL_COLUMNS = ("penalty", "grad_norm_clipped")
-PER_LAYER = ("grad_w", "grad_b", "update_ratio", "weight_norm")
+OPTIONAL_COLUMNS = OPTIONAL_STEP_FIELDS
+PER_LAYER = PER_LAYER_FIELDS
 SPLITS = ("train", "val", "test")
 
 

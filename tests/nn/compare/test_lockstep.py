@@ -15,8 +15,9 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.nn.compare.lockstep import Comparison
 from app.nn.compare.spec import ComparisonSpec, validate_comparison
+from app.nn.records import Record
 from app.nn.spec.experiment import Limits, Spec, error_list
-from app.nn.training.trainer import Record, Trainer
+from app.nn.training.trainer import Trainer
 
 RTOL = 1e-4
 BASE: dict[str, Any] = {

@@ -28,10 +28,10 @@ from app.nn.compare.stacked.rules import family, make_rule
 from app.nn.data.points import Data, featurize
 from app.nn.families.mlp.model import Network
 from app.nn.measure.metrics import evaluate, final_scores
+from app.nn.records import Record
 from app.nn.spec.experiment import Spec
 from app.nn.training.trainer import derived_seeds, divergence
 
-Record = dict[str, Any]
 _ONE = torch.ones(())  # d(sum of member losses)/d(itself), reused every step
 
 
