@@ -1,4 +1,9 @@
-"""The `backprop` command: train | serve | compare | bench | worker."""
+"""The `backprop` command: train | serve | compare | bench | worker.
+
+The training engine is imported by the commands that train, not at start-up: `backprop
+worker` must start even when the engine cannot be imported, to report why (a broken
+install on a worker machine shows in /healthz instead of a silent crash loop).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +16,7 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 
-from app.nn.compare.lockstep import Comparison
-from app.nn.compare.spec import validate_comparison
 from app.nn.spec.experiment import Spec, error_text, validate_spec
-from app.nn.training.trainer import Trainer
 from app.settings import get_settings
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Backprop Playground.")
@@ -70,6 +72,7 @@ def parse_layers(layers: str | None, activation: str | None) -> list[dict[str, A
 @cli.command()
 def train(
     spec_file: Path | None = typer.Option(None, "--spec", help="spec JSON file"),
+    family: str | None = typer.Option(None, help="model family (mlp)"),
     dataset: str | None = typer.Option(None, help="dataset key"),
     samples: int | None = typer.Option(None, help="points generated"),
     noise: float | None = typer.Option(None, help="noise 0..1"),
@@ -96,6 +99,7 @@ def train(
     spec = load_spec(
         spec_file,
         {
+            "family": family,
             "seed": seed,
             "data.dataset": dataset,
             "data.samples": samples,
@@ -108,7 +112,9 @@ def train(
         },
     )
     configure_torch()
-    trainer = Trainer(spec)
+    from app.nn.families.registry import trainer_for  # lazy: see the module docstring
+
+    trainer = trainer_for(spec)
     end = run_with_progress(trainer, quiet=as_json)
     result = {
         "status": end["status"],
@@ -282,6 +288,9 @@ def compare(
     comparison_data = {**data, "members": members}
     if target_loss is not None:
         comparison_data["target_loss"] = target_loss
+    from app.nn.compare.lockstep import Comparison  # lazy: see the module docstring
+    from app.nn.compare.spec import validate_comparison
+
     try:
         spec = validate_comparison(comparison_data, get_settings().limits())
     except ValidationError as exc:

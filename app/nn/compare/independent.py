@@ -18,7 +18,7 @@ import torch
 
 from app.nn.compare.lockstep import Tracker
 from app.nn.compare.spec import ComparisonSpec
-from app.nn.families.mlp.model import Network
+from app.nn.models.mlp import Network
 from app.nn.records import Record
 from app.nn.spec.experiment import Spec
 from app.nn.training.trainer import Trainer

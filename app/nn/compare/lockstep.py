@@ -45,8 +45,8 @@ from app.nn.compare.stacked.network import unsupported_reason
 from app.nn.compare.stacked.rules import family
 from app.nn.compare.stacked.trainer import StackedTrainer
 from app.nn.data.points import Data
-from app.nn.families.mlp.model import Network, build_model
 from app.nn.measure.metrics import grid_picture, neuron_pictures, weight_lists
+from app.nn.models.mlp import Network, build_model
 from app.nn.records import Record
 from app.nn.spec.experiment import Spec
 from app.nn.training.trainer import (

@@ -20,8 +20,8 @@ import torch
 
 from app.nn.data.points import featurize
 from app.nn.diagnose.probe import probe
-from app.nn.families.mlp.model import Network
 from app.nn.measure.metrics import layer_health, symmetry
+from app.nn.models.mlp import Network
 
 if TYPE_CHECKING:  # the trainer is only a parameter type here
     from app.nn.training.trainer import Trainer

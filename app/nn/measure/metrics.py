@@ -12,7 +12,7 @@ import torch
 from app.nn.choices.layers import ACTIVATIONS
 from app.nn.choices.losses import LossFn, correct, predict
 from app.nn.data.points import Split, featurize, grid_points
-from app.nn.families.mlp.model import Network
+from app.nn.models.mlp import Network
 
 Tensor = torch.Tensor
 DEAD_EPS = 1e-6  # |activation| below this on every sample = a dead unit

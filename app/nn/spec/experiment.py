@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -322,7 +322,13 @@ class StreamSpec(_Model):
         return int(_bounded(v, 8, _limits(info).max_grid))
 
 
+# The model families this spec can describe (app.nn.families.registry.FAMILIES holds their
+# plug-ins; a test keeps the two in step). A new family adds its key and its model part.
+FamilyKey = Literal["mlp"]
+
+
 class Spec(_Model):
+    family: FamilyKey = Field("mlp", description="the model family (mlp: dense nets on 2-D points)")
     seed: int = Field(0, ge=0, le=2**31 - 1, description="seeds data, init, order, dropout")
     data: DataSpec = Field(default_factory=DataSpec)
     model: ModelSpec = Field(default_factory=ModelSpec)

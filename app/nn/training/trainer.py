@@ -24,7 +24,6 @@ from app.nn.choices.losses import loss_function
 from app.nn.choices.optimizers import LIVE_GROUP_KEYS, OPTIMIZERS, build_optimizer
 from app.nn.choices.schedules import Schedule
 from app.nn.data.points import Data, featurize, make_data
-from app.nn.families.mlp.model import Network, batch_norm_problem, build_model, fast_forward
 from app.nn.measure.metrics import (
     StepMeter,
     evaluate,
@@ -34,6 +33,7 @@ from app.nn.measure.metrics import (
     symmetry,
     weight_lists,
 )
+from app.nn.models.mlp import Network, batch_norm_problem, build_model, fast_forward
 from app.nn.records import Record
 from app.nn.spec.experiment import Spec
 

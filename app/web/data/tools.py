@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from app.nn.data.points import CUSTOM
-from app.nn.export.script import export_script
+from app.nn.families.registry import export_for
 from app.nn.spec.experiment import Spec, error_text, validate_spec
 from app.nn.spec.tfp import import_tfp
 from app.nn.spec.url import from_query, to_url_query
@@ -170,6 +170,6 @@ async def ui_export(request: Request) -> Response:
         return Response(f"cannot export: {error_text(exc)}\n", 422, media_type="text/plain")
     except ValueError as exc:
         return Response(f"cannot export: {exc}\n", 422, media_type="text/plain")
-    script = await asyncio.to_thread(export_script, spec)
+    script = await asyncio.to_thread(export_for, spec)
     headers = {"Content-Disposition": 'attachment; filename="experiment.py"'}
     return Response(script, media_type="text/x-python", headers=headers)

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from app.nn.export.script import export_script
+from app.nn.families.registry import export_for
 from app.runs.service.manager import RunManager
 from app.runs.store.metrics_table import to_csv
 from app.web.common.deps import get_manager, read_json
@@ -36,7 +36,7 @@ async def export_py(run_id: str, manager: RunManager = Depends(get_manager)) -> 
     """A self-contained PyTorch script that trains this run's experiment as the app does."""
     run = await manager.get(run_id)
     spec = manager.validate(run["spec"])  # 422 if the limits shrank since the run
-    script = await asyncio.to_thread(export_script, spec)  # builds the data: keep off the loop
+    script = await asyncio.to_thread(export_for, spec)  # builds the data: keep off the loop
     return Response(script, media_type="text/x-python", headers=attachment(f"run-{run_id}.py"))
 
 

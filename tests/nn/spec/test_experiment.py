@@ -16,7 +16,8 @@ def test_empty_spec_is_valid_and_fully_resolved() -> None:
     spec = validate_spec({})
     dumped = spec.model_dump(mode="json")
     assert dumped["train"]["optimizer"] == {"name": "sgd", "lr": 0.03}
-    assert set(dumped) == {"seed", "data", "model", "train", "stream"}
+    assert set(dumped) == {"family", "seed", "data", "model", "train", "stream"}
+    assert dumped["family"] == "mlp"
     assert validate_spec(dumped) == spec  # the resolved form round-trips
 
 

@@ -14,7 +14,7 @@ from app.nn.compare.spec import MAX_MEMBERS
 from app.web.compare.pages import COLORS
 from tests.web.service import app_client, make_settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 NOTICE = re.compile(r'class="notice" role="status">([^<]*)<')
 
 

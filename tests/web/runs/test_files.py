@@ -38,7 +38,7 @@ def one_thread() -> Iterator[None]:
     torch.set_num_threads(before)
 
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # 30 training points (under the landscape's sample cap), a validation split, 60 steps.
 SPEC = {
     "seed": 3,

@@ -18,7 +18,7 @@ import itertools
 import torch
 
 from app.nn.choices.layers import ACTIVATIONS
-from app.nn.families.mlp.model import Network
+from app.nn.models.mlp import Network
 from app.nn.spec.experiment import ModelSpec
 
 Tensor = torch.Tensor

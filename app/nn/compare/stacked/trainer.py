@@ -26,8 +26,8 @@ from app.nn.compare.stacked.network import StackedMLP
 from app.nn.compare.stacked.optim import StackedRule
 from app.nn.compare.stacked.rules import family, make_rule
 from app.nn.data.points import Data, featurize
-from app.nn.families.mlp.model import Network
 from app.nn.measure.metrics import evaluate, final_scores
+from app.nn.models.mlp import Network
 from app.nn.records import Record
 from app.nn.spec.experiment import Spec
 from app.nn.training.trainer import derived_seeds, divergence

@@ -11,8 +11,8 @@ import time
 from typing import Any
 
 from app.nn.diagnose.panel import panel_frame
+from app.nn.families.registry import trainer_for
 from app.nn.spec.experiment import Limits, validate_spec
-from app.nn.training.trainer import Trainer
 from app.runs.events.frames import FrameBuilder, compact
 from app.runs.events.stream import make_event, status_fields
 from app.runs.kinds.base import POLL_INTERVAL, JobChannel, ParentGone
@@ -148,7 +148,7 @@ class RunLoop:
     def run(self) -> None:
         try:
             spec = validate_spec(self.job["spec"], Limits(**self.job["limits"]))
-            self.trainer = Trainer(spec)
+            self.trainer = trainer_for(spec)
             self.trajectory = worker_ops.trajectory_for(self.trainer, self.job["options"])
             self.emit_status("paused" if self.paused else "running")
             self.train()

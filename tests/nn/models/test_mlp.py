@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from app.nn.choices.layers import ACTIVATIONS, INITS
-from app.nn.families.mlp.model import build_model, fast_forward
 from app.nn.measure.metrics import evaluate, layer_health, symmetry
+from app.nn.models.mlp import build_model, fast_forward
 from app.nn.spec.experiment import validate_spec
 from app.nn.training.trainer import Trainer
 from tests.nn.util import make_spec
