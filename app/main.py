@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from app.cpus import configure_torch, cpu_limit
 from app.runs.execution.factory import make_executor
-from app.runs.service.jobs import Service  # RunManager + comparisons and races (issue 5)
+from app.runs.service.front_door import RunService
 from app.runs.store.runs import Store
 from app.settings import Settings, get_settings
 from app.web.hosting import wiring as hosting
@@ -29,13 +29,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Long-lived objects belong to the lifespan: nothing starts at import time.
         configure_torch(cpu_limit())  # the container's CPU quota, not the host's cores
-        manager = Service(settings, Store(settings.db_url()), make_executor(settings))
-        await manager.start()
-        app.state.manager = manager
+        service = RunService(settings, Store(settings.db_url()), make_executor(settings))
+        await service.start()
+        app.state.service = service  # the web layer's one getter: app.web.common.deps
         try:
             yield
         finally:
-            await manager.close()
+            await service.close()
 
     app = FastAPI(
         title="Backprop Playground",

@@ -58,18 +58,18 @@ class Settings(BaseSettings):
     heartbeat_seconds: float = 15.0  # idle WebSocket heartbeat
     max_body_bytes: int = 1_000_000  # request bodies (a spec with custom points) and WS messages
 
-    # ---- Diagnostics panel (issue 6) ---------------------------------------------------
+    # ---- Diagnostics panel ---------------------------------------------------------------
     # Histograms, percentile bands, flags and the logits grid ride on a snapshot at most
     # this often per run (a probe costs ~5-20 ms of a worker's time on a busy machine).
     diagnostics_rate: float = 2.0
 
-    # ---- Comparisons and optimizer races (issue 5; docs/API.md "Comparisons") ----------
+    # ---- Comparisons and optimizer races (docs/API.md "Comparisons") -------------------
     # A comparison's metrics ticks follow frame_rate (one frame per member per tick); its
     # member pictures are taken one member at a time, round-robin, at this rate in all.
     comparison_snapshot_rate: float = 4.0
     comparison_summary_rate: float = 2.0  # live summary-table events per second
 
-    # ---- Hosted demo and hardening (issue 8; docs/API.md "Hosting") ------------------
+    # ---- Hosted demo and hardening (docs/API.md "Hosting") -----------------------------
     # PLAYGROUND_DEMO=1 (on in the Docker image) lowers every visitor-controlled limit to
     # DEMO_CAPS below, except those set explicitly (an operator's value always wins).
     demo: bool = False
@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     metrics: bool = True  # Prometheus text at /metrics
     log_format: str = "text"  # text | json (JSON lines carrying the run id)
 
-    # ---- Export, import and loss landscape (issue 7) ---------------------------------
+    # ---- Export, import and loss landscape -----------------------------------------------
     max_upload_bytes: int = 1_000_000  # a CSV dataset upload (rows are capped by max_samples)
     datasets_max_points: int = 2_000_000  # stored custom datasets, all together (oldest go)
     landscape_max_steps: int = 41  # grid points per axis of the 2-D slice (41² loss evals)
@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     landscape_queue: int = 4  # landscape requests in flight at most (then 429)
     landscape_timeout: float = 60.0  # seconds to wait for a landscape (or weights) reply
 
-    # ---- Job queue (issue 9; executor = "queue", README "Scale-out") -----------------
+    # ---- Job queue (executor = "queue", README "Scale-out") -----------------------------
     # Runs train in `backprop worker` processes on any machine that reaches this Redis;
     # several web servers may share it (and then a database: database_url).
     redis_url: str = "redis://127.0.0.1:6379/0"

@@ -8,7 +8,7 @@ import sys
 
 def test_runs_package_imports_no_web_framework() -> None:
     code = (
-        "import sys, app.runs.service.jobs, app.runs.execution.factory, app.runs.store.runs\n"
+        "import sys, app.runs.service.front_door, app.runs.execution.factory, app.runs.store.runs\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
         "('fastapi', 'starlette', 'uvicorn') or m.startswith('app.web'))\n"
         "assert not bad, bad\n"

@@ -186,7 +186,7 @@ class RunLog:
 
 
 class EventBus:
-    """Run id -> RunLog; in memory (a later issue adds one backed by Redis)."""
+    """Run id -> RunLog, in memory (with the job queue, events also cross Redis streams)."""
 
     def __init__(self, buffer_size: int, history_points: int) -> None:
         self.buffer_size = buffer_size

@@ -1,8 +1,8 @@
-"""Run artifacts on the manager: trained weights, loss landscapes, metric history, the spec
-and the export script of any run, and the store of custom datasets.
+"""Run artifacts: trained weights, loss landscapes, metric history of any run, and the
+store of custom datasets. A component of the run service (front_door.py).
 
-Mixed into RunManager. A live run (running or paused) is asked through its worker (control
-messages "weights" / "landscape", answered by artifact frames between two steps); an ended
+A live run (running or paused) is asked through its worker (control messages
+"weights" / "landscape", answered by artifact frames between two steps); an ended
 run answers from the store, where its worker left its final weights and trajectory just
 before the terminal status. Landscapes of ended runs are computed in a process pool.
 """
@@ -13,29 +13,41 @@ import asyncio
 import json
 import math
 from collections import OrderedDict
-from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from app.nn.data.points import DOMAIN, infer_task
 from app.runs.errors import Busy, Conflict, Invalid, NotFound, Unavailable
-from app.runs.execution.base import Executor
+from app.runs.events.stream import Event
 from app.runs.execution.landscape_pool import LandscapePool
-from app.runs.service.queries import RunQueries
+from app.runs.service.manager import RunManager
 from app.runs.service.state import RunState, refusal
 from app.runs.store import blobs
 from app.runs.store.blobs import Artifact
+from app.runs.store.runs import Store
+from app.settings import Settings
 
 POINTS_CACHE = 64  # recently used custom datasets kept in memory
 
 
-class RunArtifacts(RunQueries):
-    """RunManager's base (after the read side), which owns these attributes."""
+class Reads(Protocol):
+    """The (job-aware) reads artifacts build on: app.runs.service.job_queries.JobQueries."""
 
-    executor: Executor
-    _ack_ids: Iterator[int]
-    _landscapes: LandscapePool | None = None
-    _landscapes_busy = 0  # landscape requests in flight (live and stored)
-    _points: OrderedDict[str, list[list[float]]] | None = None
+    async def get(self, run_id: str) -> dict[str, Any]: ...
+    async def events(self, run_id: str, after: int) -> tuple[list[Event], str, int]: ...
+
+
+class RunArtifacts:
+    """A component of the run service: files and pictures of runs, and custom datasets."""
+
+    def __init__(self, core: RunManager, reads: Reads) -> None:
+        self.core, self.reads = core, reads
+        self.settings: Settings = core.settings
+        self.store: Store = core.store
+        self.runs: dict[str, RunState] = core.runs
+        self._landscapes: LandscapePool | None = None
+        self._landscapes_busy = 0  # landscape requests in flight (live and stored)
+        self._points: OrderedDict[str, list[list[float]]] | None = None
+        core.closers.append(self.close)
 
     @property
     def landscapes(self) -> LandscapePool:
@@ -43,7 +55,7 @@ class RunArtifacts(RunQueries):
             self._landscapes = LandscapePool(self.settings)
         return self._landscapes
 
-    async def close_artifacts(self) -> None:
+    async def close(self) -> None:
         if self._landscapes is not None:
             await self._landscapes.close()
 
@@ -61,10 +73,10 @@ class RunArtifacts(RunQueries):
     # ---- asking a live run's worker -------------------------------------------------------
     async def _ask(self, run: RunState, op: str, **fields: Any) -> dict[str, Any] | None:
         """The worker's artifact reply, or None when the run ended before it answered."""
-        request = next(self._ack_ids)
+        request = next(self.core.ack_ids)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         run.acks[request] = future
-        if not self.executor.control(run.id, {"op": op, "id": request, **fields}):
+        if not self.core.executor.control(run.id, {"op": op, "id": request, **fields}):
             run.acks.pop(request, None)
             raise Conflict(f"the run is {run.status} but no worker holds it")
         try:
@@ -86,7 +98,7 @@ class RunArtifacts(RunQueries):
             return None
         if run.status == "queued":
             raise refusal(run, f"get the {what}")
-        if run_id in getattr(self, "member_of", {}):  # the service's comparison members
+        if self.core.router.member_link(run_id) is not None:
             raise Conflict(
                 f"this run is a member of a comparison: it trains inside the comparison's "
                 f"batched model, which keeps no {what} per member"
@@ -94,7 +106,7 @@ class RunArtifacts(RunQueries):
         return run if run.status in ("running", "paused") else None
 
     async def _stored(self, run_id: str, name: str, what: str) -> tuple[dict[str, Any], Artifact]:
-        view = await self.get(run_id)  # NotFound for unknown or deleted runs
+        view = await self.reads.get(run_id)  # NotFound for unknown or deleted runs
         found = await self.store.call(blobs.get_artifact, self.store, run_id, name)
         if found is None:
             status = view["status"]
@@ -179,7 +191,7 @@ class RunArtifacts(RunQueries):
     # ---- metric history -----------------------------------------------------------------
     async def metric_history(self, run_id: str) -> dict[str, Any]:
         """The run's start facts and its metrics frames (decimated as stored/replayed)."""
-        events, status, _ = await self.events(run_id, 0)
+        events, status, _ = await self.reads.events(run_id, 0)
         start: dict[str, Any] = {}
         frames = []
         for event in events:

@@ -1,5 +1,5 @@
 """The read side of the service's jobs (comparisons and races): views, stored logs, and
-the links from member runs to their comparison. Mixed into app.runs.service.jobs.Service."""
+the links from member runs to their comparison."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from app.runs.events.stream import Event
 from app.runs.kinds.comparison import store as cstore
 from app.runs.kinds.comparison.log import ComparisonLog
 from app.runs.service.manager import RunManager
+from app.runs.service.queries import RunQueries
 from app.runs.service.state import RunState, iso
 
 
@@ -34,9 +35,19 @@ class Job:
     points: Any = None  # member 0's data points, for the other members' start events
 
 
-class JobQueries(RunManager):
-    jobs: dict[str, Job]
-    member_of: dict[str, tuple[str, int]]  # member run id -> (comparison id, index)
+class JobQueries:
+    """A component of the run service: job views, and the run reads with jobs in mind
+    (a job id is not a run; a member run links to its comparison)."""
+
+    def __init__(
+        self,
+        core: RunManager,
+        reads: RunQueries,
+        jobs: dict[str, Job],
+        member_of: dict[str, tuple[str, int]],  # member run id -> (comparison id, index)
+    ) -> None:
+        self.core, self.reads, self.jobs, self.member_of = core, reads, jobs, member_of
+        self.runs, self.store = core.runs, core.store
 
     # ---- reading jobs -------------------------------------------------------------------
     async def job_row(self, kind: str, job_id: str) -> Job | None:
@@ -142,19 +153,19 @@ class JobQueries(RunManager):
             if row is not None:  # a comparison that left memory: its stored log
                 events = await self.store.call(cstore.get_events, self.store, run_id, after)
                 return events, row["status"], row["last_seq"]
-        return await super().events(run_id, after)
+        return await self.reads.events(run_id, after)
 
     async def get(self, run_id: str) -> dict[str, Any]:
         if run_id in self.jobs:
             raise NotFound(f"no run {run_id!r}")
-        view = await super().get(run_id)
+        view = await self.reads.get(run_id)
         link = await self._links([run_id])
         if run_id in link:
             view["comparison"] = link[run_id]
         return view
 
     async def list_runs(self, limit: int = 50, offset: int = 0) -> dict[str, Any]:
-        page = await super().list_runs(limit, offset)
+        page = await self.reads.list_runs(limit, offset)
         links = await self._links([r["id"] for r in page["runs"]])
         for item in page["runs"]:
             if item["id"] in links:

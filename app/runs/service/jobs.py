@@ -1,4 +1,4 @@
-"""The run service with comparisons and optimizer races: RunManager plus two job kinds.
+"""Comparisons and optimizer races: the service side of two job kinds, beside the manager.
 
 A comparison or a race is a *job*: it waits in the same queue as runs, holds one worker
 (all members of a comparison train together in it, batched), counts once against the
@@ -28,54 +28,27 @@ from app.nn.spec.experiment import error_list
 from app.runs.errors import Busy, Conflict, Invalid, NotFound, Unavailable
 from app.runs.events.members import as_member_run, member_status
 from app.runs.events.stream import TERMINAL, Event, make_event, status_fields
-from app.runs.execution.base import Executor, ExecutorSink
 from app.runs.kinds.comparison import store as cstore
 from app.runs.kinds.comparison.log import ComparisonLog
-from app.runs.service.job_queries import Job, JobQueries, MemberState
+from app.runs.service.control import RunControl
+from app.runs.service.job_queries import Job, MemberState
+from app.runs.service.manager import RunManager
 from app.runs.service.state import RunState, ended_summary
-from app.runs.store.runs import Store
-from app.settings import Settings
 
 
-class _JobExecutor:
-    """The executor, with each job's kind and options added on submit (the manager builds
-    run jobs; comparisons and races need a little more)."""
+class Jobs:
+    """The job kinds' side of the run service, and the manager's JobRouter."""
 
-    def __init__(self, inner: Executor, service: Service) -> None:
-        self.inner, self.service = inner, service
-
-    async def start(self, sink: ExecutorSink) -> None:
-        await self.inner.start(sink)
-
-    async def close(self) -> None:
-        await self.inner.close()
-
-    def free_slots(self) -> int:
-        return self.inner.free_slots()
-
-    def submit(self, job: dict[str, Any]) -> None:
-        self.inner.submit(self.service.complete_job(job))
-
-    def control(self, run_id: str, message: dict[str, Any]) -> bool:
-        return self.inner.control(run_id, message)
-
-    def info(self) -> dict[str, Any]:
-        return self.inner.info()
-
-    def __getattr__(self, name: str) -> Any:  # pid_of, live_runs, ...: the real executor's
-        return getattr(self.inner, name)
-
-
-class Service(JobQueries):
-    def __init__(self, settings: Settings, store: Store, executor: Executor) -> None:
-        super().__init__(settings, store, _JobExecutor(executor, self))
+    def __init__(self, core: RunManager, control: RunControl) -> None:
+        self.core, self.control = core, control
+        core.router = self
         self.jobs: dict[str, Job] = {}
         self.member_of: dict[str, tuple[str, int]] = {}  # member run id -> (comparison, index)
 
     async def start(self) -> None:
-        await super().start()
-        await self.store.call(cstore.create_tables, self.store)
-        await self.store.call(cstore.interrupt_unfinished, self.store)
+        """After the manager started (the store is open)."""
+        await self.core.store.call(cstore.create_tables, self.core.store)
+        await self.core.store.call(cstore.interrupt_unfinished, self.core.store)
 
     def complete_job(self, job: dict[str, Any]) -> dict[str, Any]:
         info = self.jobs.get(job["run_id"])
@@ -83,51 +56,51 @@ class Service(JobQueries):
             return job
         options = {
             **job["options"],
-            "comparison_snapshot_rate": self.settings.comparison_snapshot_rate,
-            "comparison_summary_rate": self.settings.comparison_summary_rate,
+            "comparison_snapshot_rate": self.core.settings.comparison_snapshot_rate,
+            "comparison_summary_rate": self.core.settings.comparison_summary_rate,
         }
         return {**job, "kind": info.kind, "options": options}
 
     # ---- creating jobs -------------------------------------------------------------------
     def _admit(self, client: str) -> None:
         """The limits POST /api/runs applies, for a job."""
-        if self.closing:
+        if self.core.closing:
             raise Unavailable("the server is shutting down")
-        mine = sum(1 for r in self.runs.values() if r.active and r.client == client)
-        if mine >= self.settings.max_runs_per_client:
+        mine = sum(1 for r in self.core.runs.values() if r.active and r.client == client)
+        if mine >= self.core.settings.max_runs_per_client:
             raise Busy(
                 f"you already have {mine} runs, comparisons or races queued or training "
-                f"(the limit is {self.settings.max_runs_per_client}); stop one first"
+                f"(the limit is {self.core.settings.max_runs_per_client}); stop one first"
             )
-        if not (self._can_dispatch() and not self.queue) and (
-            len(self.queue) >= self.settings.max_queued
+        if not (self.core.can_dispatch() and not self.core.queue) and (
+            len(self.core.queue) >= self.core.settings.max_queued
         ):
             raise Busy("queue full, try again in a moment")
 
     def _enqueue(self, job: Job, paused: bool) -> None:
         state = job.state
         state.start_paused = paused
-        state.position = len(self.queue) + 1
-        self.runs[state.id] = state
+        state.position = len(self.core.queue) + 1
+        self.core.runs[state.id] = state
         self.jobs[state.id] = job
-        self.queue.append(state.id)
+        self.core.queue.append(state.id)
         first = make_event(state.id, 1, "status", status_fields("queued", None, state.position))
         state.log.append(first)
         if job.kind == "comparison":
-            self.store.submit(cstore.insert, self.store, self._row(job), [first])
+            self.core.store.submit(cstore.insert, self.core.store, self._row(job), [first])
             state.checkpointed_seq = first.seq
 
     async def create_comparison(
         self, data: Any, client: str, paused: bool = False
     ) -> dict[str, Any]:
         try:
-            plan = validate_plan(data, self.limits)
+            plan = validate_plan(data, self.core.limits)
         except PlanInvalid as exc:
             raise Invalid(exc.errors) from None
         self._admit(client)
         now, k = time.time(), len(plan.specs)
         cid = uuid.uuid4().hex[:12]
-        s = self.settings
+        s = self.core.settings
         log = ComparisonLog(cid, s.event_buffer * k, s.history_points * k)
         steps = max(spec.total_steps() for spec in plan.specs)
         state = RunState(cid, client, plan.to_json(), now, steps, log)
@@ -143,57 +116,64 @@ class Service(JobQueries):
         for i, spec in enumerate(plan.specs):
             mid = uuid.uuid4().hex[:12]
             resolved = spec.model_dump(mode="json")
-            member = MemberState(mid, client, resolved, now, spec.total_steps(), self.bus.open(mid))
+            member = MemberState(
+                mid, client, resolved, now, spec.total_steps(), self.core.bus.open(mid)
+            )
             first = make_event(mid, 1, "status", status_fields("queued", None, None))
             member.log.append(first)
-            self.runs[mid] = member
+            self.core.runs[mid] = member
             self.member_of[mid] = (cid, i)
             job.members.append(mid)
-            self.store.submit(self.store.insert_run, member.row(), [first])
+            self.core.store.submit(self.core.store.insert_run, member.row(), [first])
         self._enqueue(job, paused)
-        self._dispatch()
+        self.core.dispatch()
         return {"id": cid, "status": state.status, "members": list(job.members)}
 
     async def create_race(self, data: Any, client: str, paused: bool = False) -> dict[str, Any]:
         try:
-            spec = validate_race(data, self.limits)
+            spec = validate_race(data, self.core.limits)
         except ValidationError as exc:
             raise Invalid(error_list(exc)) from None
         self._admit(client)
         rid = uuid.uuid4().hex[:12]
         state = RunState(
-            rid, client, spec.model_dump(mode="json"), time.time(), spec.steps, self.bus.open(rid)
+            rid,
+            client,
+            spec.model_dump(mode="json"),
+            time.time(),
+            spec.steps,
+            self.core.bus.open(rid),
         )
         self._enqueue(Job("race", state), paused)
-        self._dispatch()
+        self.core.dispatch()
         return {"id": rid, "status": state.status}
 
     # ---- events from the executor ----------------------------------------------------------
-    def on_event(self, run_id: str, meta: dict[str, Any], data: bytes) -> None:
+    def on_event(self, run_id: str, meta: dict[str, Any], data: bytes) -> bool:
         job = self.jobs.get(run_id)
         if job is None:
-            super().on_event(run_id, meta, data)
-            return
+            return False
         log = job.state.log
         if meta.get("type") == "status":
             before = log.last_seq
-            super().on_event(run_id, meta, data)  # the manager's status bookkeeping
+            self.core.apply_event(run_id, meta, data)  # the manager's status bookkeeping
             if log.last_seq != before:
                 self._job_status(job, meta)
-            return
+            return True
         meta["received"] = time.monotonic()  # event lag, as the manager measures it
         event = Event(int(meta["seq"]), str(meta["type"]), data, meta)
         if event.type in ("metrics", "steps"):  # the furthest member's or the race's step
             job.state.step = max(job.state.step, int(meta.get("step") or 0))
         if log.append(event) and job.kind == "comparison" and meta.get("member") is not None:
             self._to_member(job, int(meta["member"]), event)
+        return True
 
     def _to_member(self, job: Job, index: int, event: Event) -> None:
         """A member's event, also as its member run's own event."""
         if not 0 <= index < len(job.members):
             return
         mid = job.members[index]
-        member = self.runs.get(mid)
+        member = self.core.runs.get(mid)
         if member is None or member.terminal:
             return
         seq, meta = member.log.last_seq + 1, event.meta
@@ -211,14 +191,14 @@ class Service(JobQueries):
             copy = as_member_run(mid, seq, meta, event.data)
         else:
             return
-        super().on_event(mid, copy.meta, copy.data)
+        self.core.apply_event(mid, copy.meta, copy.data)
 
     def _job_status(self, job: Job, meta: dict[str, Any]) -> None:
         state, status = job.state, meta["status"]
         if job.kind == "comparison":
             self._persist(job, terminal=status in TERMINAL)
             for mid in job.members:
-                member = self.runs.get(mid)
+                member = self.core.runs.get(mid)
                 if member is None or member.terminal or status == "queued":
                     continue
                 if status in TERMINAL:
@@ -227,16 +207,15 @@ class Service(JobQueries):
                     copy = member_status(mid, member.log.last_seq + 1, status, reason, summary)
                 else:
                     copy = member_status(mid, member.log.last_seq + 1, status, None, None)
-                super().on_event(mid, copy.meta, copy.data)
+                self.core.apply_event(mid, copy.meta, copy.data)
         del state  # (races keep no rows)
 
-    def on_ack(self, run_id: str, meta: dict[str, Any]) -> None:
+    def ack_target(self, run_id: str, meta: dict[str, Any]) -> str:
         job = self.jobs.get(run_id)
         member = meta.get("member")
         if job is not None and isinstance(member, int) and 0 <= member < len(job.members):
-            super().on_ack(job.members[member], meta)  # the member run awaits the reply
-            return
-        super().on_ack(run_id, meta)
+            return job.members[member]  # the member run awaits the reply
+        return run_id
 
     # ---- persistence (comparisons) ---------------------------------------------------------
     def _row(self, job: Job) -> dict[str, Any]:
@@ -269,70 +248,73 @@ class Service(JobQueries):
         updates = {k: row[k] for k in keys}
         events = state.log.persistable()
         if terminal:
-            self.store.submit(cstore.replace_events, self.store, state.id, events, updates)
+            self.core.store.submit(
+                cstore.replace_events, self.core.store, state.id, events, updates
+            )
         else:
             done = state.checkpointed_seq
             new = [e for e in events if e.seq > done and e.type not in cstore.LATEST]
             latest = [e for e in events if e.type in cstore.LATEST]
-            self.store.submit(cstore.checkpoint, self.store, state.id, new, latest, updates)
+            self.core.store.submit(
+                cstore.checkpoint, self.core.store, state.id, new, latest, updates
+            )
         state.checkpointed_seq = state.log.last_seq
 
-    def _checkpoint(self, run: RunState) -> None:
+    def checkpoint(self, run: RunState) -> bool:
         job = self.jobs.get(run.id)
         if job is None:
-            super()._checkpoint(run)
-        elif job.kind == "comparison":
+            return False
+        if job.kind == "comparison":
             self._persist(job)
+        return True
 
-    def _forget(self, run_id: str) -> None:
-        super()._forget(run_id)
+    def forget(self, run_id: str) -> None:
         self.jobs.pop(run_id, None)
         self.member_of.pop(run_id, None)
 
     # ---- control ------------------------------------------------------------------------
-    def _send(self, run: RunState, message: dict[str, Any]) -> None:
+    def member_link(self, run_id: str) -> tuple[str, int] | None:
+        return self.member_of.get(run_id)
+
+    def route(self, run: RunState, message: dict[str, Any]) -> tuple[RunState, dict[str, Any]]:
         link = self.member_of.get(run.id)
         if link is None:
-            super()._send(run, message)
-            return
-        comparison = self.runs.get(link[0])
+            return run, message
+        comparison = self.core.runs.get(link[0])
         if comparison is None or comparison.terminal:
             raise Conflict("the comparison this run belongs to has ended")
         if message.get("op") in ("stop", "set"):  # these act on this member only
             message = {**message, "member": link[1]}
-        super()._send(comparison, message)
+        return comparison, message
 
-    async def stop(self, run_id: str, reason: str | None = None) -> dict[str, Any]:
-        run = self.runs.get(run_id)
-        if run_id in self.member_of and run is not None and run.status == "queued":
+    def check_stop(self, run: RunState) -> None:
+        if run.id in self.member_of and run.status == "queued":
             raise Conflict(
                 "cannot stop one member before its comparison starts; stop the comparison"
             )
-        return await super().stop(run_id, reason)
 
-    async def delete(self, run_id: str) -> None:
-        run = self.runs.get(run_id)
+    async def delete(self, run: RunState | None, run_id: str) -> bool:
         if run_id in self.jobs:
             raise NotFound(f"no run {run_id!r}")
         if run is None or run_id not in self.member_of or run.terminal or run.deleted:
-            await super().delete(run_id)
-            return
+            return False
         if run.status == "queued":
             raise Conflict("cannot delete one member before its comparison starts")
         run.deleted = True  # forgotten once its member has stopped (as a training run)
-        self._tombstone(run.id)
-        self._send(run, {"op": "stop", "reason": "deleted"})
+        self.core.tombstone(run.id)
+        self.core.send(run, {"op": "stop", "reason": "deleted"})
+        return True
 
     async def control_job(self, kind: str, job_id: str, action: str, n: int = 1) -> dict[str, Any]:
-        """pause | resume | step | stop of a comparison or race."""
-        await self.job_row(kind, job_id)  # NotFound, or Conflict once it left memory
+        """pause | resume | step | stop of a comparison or race (known to exist: the front
+        door asked JobQueries.job_row first)."""
         try:
             if action == "pause":
-                return await self.pause(job_id)
+                return await self.control.pause(job_id)
             if action == "resume":
-                return await self.resume(job_id)
+                return await self.control.resume(job_id)
             if action == "step":
-                return await self.step(job_id, n)
-            return await super().stop(job_id)
+                return await self.control.step(job_id, n)
+            return await self.control.stop(job_id)
         except Conflict as exc:
             raise Conflict(str(exc.detail).replace("the run", f"the {kind}")) from None

@@ -1,8 +1,11 @@
-"""The run manager: create, queue, control and observe runs; the one API of app.runs.
+"""The run manager: the runs' in-memory table, the queue, dispatch, executor events, ends.
 
-It owns the runs' in-memory state (RunState, RunLog), the queue, the limits and the
-bookkeeping of executor events. Single-threaded on the event loop: the database has its
-own thread (Store) and training happens in worker processes (Executor)."""
+It owns the runs' state (RunState, RunLog), the queue, the limits and the bookkeeping of
+executor events; control, reads, artifacts and job kinds are components beside it, put
+together by app.runs.service.front_door.RunService. Single-threaded on the event loop: the
+database has its own thread (Store) and training happens in worker processes (Executor).
+Runs that belong to a job (a comparison, a race) are handed to its JobRouter where their
+behaviour differs."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import logging
 import time
 import uuid
 from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,26 +24,22 @@ from pydantic import ValidationError
 from app.nn.spec.experiment import Spec, error_list, validate_spec
 from app.runs.errors import Busy, Conflict, Invalid, NotFound, Unavailable
 from app.runs.events.stream import TERMINAL, Event, EventBus, make_event, status_fields
-from app.runs.execution.base import Executor, SharedExecutor
+from app.runs.execution.base import Executor, ExecutorSink, SharedExecutor
 from app.runs.service.adoption import adopt, take_over
-from app.runs.service.artifacts import RunArtifacts
-from app.runs.service.live_changes import validate_changes
+from app.runs.service.routing import JobRouter, NoJobs
 from app.runs.service.state import (
     RunState,
     ended_summary,
     job_for,
-    refusal,
 )
 from app.runs.service.viewers import ServiceStats, Viewers
 from app.runs.store.runs import Store
 from app.settings import Settings
 
 log = logging.getLogger("app.runs")
-ACK_TIMEOUT = 5.0  # seconds a worker has to confirm a live hyper-parameter change
-MAX_STEP_REQUEST = 100_000
 
 
-class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read side)
+class RunManager:
     def __init__(self, settings: Settings, store: Store, executor: Executor) -> None:
         self.settings = settings
         self.limits = settings.limits()
@@ -51,39 +51,38 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
         self.assigned: set[str] = set()  # runs an executor holds (training or paused)
         self.finished: deque[str] = deque()  # ended runs still in memory, oldest first
         self.deleted: dict[str, None] = {}  # recent deletions: hide them from racing reads
-        self._ack_ids = itertools.count(1)
+        self.ack_ids = itertools.count(1)
         self._checkpointer: asyncio.Task[None] | None = None
         self.closing = False
         self.viewers = Viewers(self.runs)  # sockets per run; idle runs are stopped (demo)
         self.stats = ServiceStats()  # counters for /metrics
-        self._reaper: asyncio.Task[None] | None = None
+        self.router: JobRouter = NoJobs()  # the job kinds' (app.runs.service.jobs)
+        self.closers: list[Callable[[], Awaitable[None]]] = []  # before the store closes
 
     # ---- lifecycle --------------------------------------------------------------------
-    async def start(self) -> None:
+    async def start(self, sink: ExecutorSink) -> None:
         await self.store.open()
-        await self.executor.start(self)
+        await self.executor.start(sink)
         # Runs that other web servers or queue workers still hold are not ours to end.
         keep: set[str] = set()
         if isinstance(self.executor, SharedExecutor):
             keep = await self.executor.live_runs()
         await self.store.call(self.store.interrupt_unfinished, keep)
         self._checkpointer = asyncio.get_running_loop().create_task(self._checkpoint_loop())
-        if self.settings.idle_run_seconds > 0:
-            self._reaper = asyncio.get_running_loop().create_task(self._idle_loop())
 
     async def close(self) -> None:
         self.closing = True
-        for task in (self._checkpointer, self._reaper):
-            if task is not None:
-                task.cancel()
+        if self._checkpointer is not None:
+            self._checkpointer.cancel()
         for run in list(self.runs.values()):
             if run.active and not run.observed:
                 when = (
                     "while this run was training" if run.status != "queued" else "before it started"
                 )
-                self._end(run, "interrupted", f"the server shut down {when}")
+                self.end(run, "interrupted", f"the server shut down {when}")
         await self.executor.close()
-        await self.close_artifacts()
+        for close in self.closers:
+            await close()
         await self.store.close()
 
     # ---- creating runs ------------------------------------------------------------------
@@ -107,7 +106,7 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
                 f"you already have {mine} runs queued or training (the limit is "
                 f"{self.settings.max_runs_per_client}); stop one first"
             )
-        if not (self._can_dispatch() and not self.queue) and (
+        if not (self.can_dispatch() and not self.queue) and (
             len(self.queue) >= self.settings.max_queued
         ):
             raise Busy("queue full, try again in a moment")
@@ -123,7 +122,7 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
         self.store.submit(self.store.insert_run, run.row(), [first])
         self.stats.created += 1
         log.info("run created", extra={"run_id": run_id, "steps": steps})
-        self._dispatch()
+        self.dispatch()
         return {"id": run_id, "status": run.status}
 
     # ---- dispatching --------------------------------------------------------------------
@@ -132,19 +131,19 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
         pool = int(self.executor.info().get("pool") or 0)
         return self.settings.max_training_runs or pool or self.settings.worker_count()
 
-    def _can_dispatch(self) -> bool:
+    def can_dispatch(self) -> bool:
         return (
             not self.closing
             and len(self.assigned) < self._max_training()
             and self.executor.free_slots() > 0
         )
 
-    def _dispatch(self) -> None:
+    def dispatch(self) -> None:
         moved = False
-        while self.queue and self._can_dispatch():
+        while self.queue and self.can_dispatch():
             run = self.runs[self.queue.popleft()]
             moved = True
-            self.executor.submit(job_for(run, self.settings))
+            self.executor.submit(self.router.complete_job(job_for(run, self.settings)))
             self.assigned.add(run.id)
             run.status = "paused" if run.start_paused else "running"
             run.position = None
@@ -161,6 +160,11 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
 
     # ---- executor callbacks (ExecutorSink) ----------------------------------------------
     def on_event(self, run_id: str, meta: dict[str, Any], data: bytes) -> None:
+        if not self.router.on_event(run_id, meta, data):
+            self.apply_event(run_id, meta, data)
+
+    def apply_event(self, run_id: str, meta: dict[str, Any], data: bytes) -> None:
+        """A run's event into its log and the manager's bookkeeping (jobs call it too)."""
         run = self.runs.get(run_id)
         if run is None:
             return
@@ -198,7 +202,7 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
             self.store.submit(self.store.append, run.id, [event], updates)
 
     def on_ack(self, run_id: str, meta: dict[str, Any]) -> None:
-        run = self.runs.get(run_id)
+        run = self.runs.get(self.router.ack_target(run_id, meta))
         future = run.acks.pop(int(meta.get("id") or 0), None) if run else None
         if future is not None and not future.done():
             future.set_result(meta)
@@ -207,14 +211,14 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
         self.assigned.discard(run_id)
         run = self.runs.get(run_id)
         if run is not None and not run.terminal:
-            self._end(run, "failed", reason)
-        self._dispatch()
+            self.end(run, "failed", reason)
+        self.dispatch()
 
     def on_capacity(self) -> None:
-        self._dispatch()
+        self.dispatch()
 
     # ---- ending -------------------------------------------------------------------------
-    def _end(self, run: RunState, status: str, reason: str) -> None:
+    def end(self, run: RunState, status: str, reason: str) -> None:
         """End a run from here (not from its worker): failed, stopped in queue, shutdown."""
         fields = status_fields(status, reason, None, ended_summary(run, status, reason))
         event = make_event(run.id, run.log.last_seq + 1, "status", fields)
@@ -234,7 +238,7 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
                 future.set_result({"ok": False, "error": f"the run has {run.status}"})
         run.acks.clear()
         if run.deleted:
-            self._forget(run.id)
+            self.forget(run.id)
             self.store.submit(self.store.delete_run, run.id)
         else:
             if not run.observed:
@@ -242,18 +246,19 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
                 self.store.submit(self.store.replace_events, run.id, events, run.row())
             self.finished.append(run.id)
             while len(self.finished) > self.settings.keep_finished:
-                self._forget(self.finished.popleft())
+                self.forget(self.finished.popleft())
         self._announce_positions()
 
-    def _tombstone(self, run_id: str) -> None:
+    def tombstone(self, run_id: str) -> None:
         self.deleted[run_id] = None
         while len(self.deleted) > 1000:
             del self.deleted[next(iter(self.deleted))]
 
-    def _forget(self, run_id: str) -> None:
+    def forget(self, run_id: str) -> None:
         """Drop a run from memory; the store still answers for it (unless deleted)."""
         self.runs.pop(run_id, None)
         self.bus.drop(run_id)
+        self.router.forget(run_id)
 
     async def _checkpoint_loop(self) -> None:
         """Persist the curves of training runs now and then: a crash keeps most of them."""
@@ -264,7 +269,7 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
                     self._checkpoint(run)
 
     def _checkpoint(self, run: RunState) -> None:
-        if run.observed:
+        if run.observed or self.router.checkpoint(run):
             return
         # Status and start events are already stored; add what is new since last time.
         done, run.checkpointed_seq = run.checkpointed_seq, run.log.last_seq
@@ -277,10 +282,15 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
         updates = {"step": run.step, "last_seq": run.log.last_seq}
         self.store.submit(self.store.checkpoint, run.id, new, snapshot, updates)
 
-    # ---- control ------------------------------------------------------------------------
-    async def _known(self, run_id: str) -> RunState:
+    # ---- finding and reaching runs ---------------------------------------------------------
+    async def lookup(self, run_id: str) -> RunState | None:
+        """The run in memory or, on a shared job queue, a live run another server started."""
+        run = self.runs.get(run_id)
+        return run if run is not None else await self.observe(run_id)
+
+    async def known(self, run_id: str) -> RunState:
         """The live run, or Conflict if it exists only in the store (it has ended)."""
-        run = await self._lookup(run_id)
+        run = await self.lookup(run_id)
         if run is not None and not run.deleted:
             return run
         row = await self.store.call(self.store.get_run, run_id)
@@ -288,102 +298,11 @@ class RunManager(RunArtifacts):  # RunArtifacts extends RunQueries (the read sid
             raise NotFound(f"no run {run_id!r}")
         raise Conflict(f"the run has {row['status']}")
 
-    def _send(self, run: RunState, message: dict[str, Any]) -> None:
-        if not self.executor.control(run.id, message):
-            raise Conflict(f"the run is {run.status} but no worker holds it")
-
-    async def pause(self, run_id: str) -> dict[str, Any]:
-        run = await self._known(run_id)
-        if run.status != "running":
-            raise refusal(run, "pause")
-        self._send(run, {"op": "pause"})
-        run.status = "paused"
-        return {"id": run.id, "status": run.status}
-
-    async def resume(self, run_id: str) -> dict[str, Any]:
-        run = await self._known(run_id)
-        if run.status != "paused":
-            raise refusal(run, "resume")
-        self._send(run, {"op": "resume"})
-        run.status = "running"
-        return {"id": run.id, "status": run.status}
-
-    async def step(self, run_id: str, n: int = 1) -> dict[str, Any]:
-        if not 1 <= n <= MAX_STEP_REQUEST:
-            raise Invalid(
-                [{"field": "n", "message": f"{n} is out of range [1, {MAX_STEP_REQUEST}]"}]
-            )
-        run = await self._known(run_id)
-        if run.status != "paused":
-            raise refusal(run, "step (pause it first)")
-        self._send(run, {"op": "step", "n": n})
-        return {"id": run.id, "status": run.status, "steps": n}
-
-    async def stop(self, run_id: str, reason: str | None = None) -> dict[str, Any]:
-        run = await self._known(run_id)
-        if run.terminal:
-            raise refusal(run, "stop")
-        if run.status == "queued":
-            if run.observed:
-                raise Conflict("cannot stop: the run waits in another web server's queue")
-            self._end(run, "stopped", reason or "stopped before it started")
-        else:
-            self._send(run, {"op": "stop", **({"reason": reason} if reason else {})})
-        return {"id": run.id, "status": run.status}
-
-    async def _idle_loop(self) -> None:
-        """Stop active runs nobody has watched for idle_run_seconds (a closed tab)."""
-        limit = self.settings.idle_run_seconds
-        reason = f"stopped: nobody watched it for {limit:g} s"
-        while True:
-            await asyncio.sleep(min(limit / 4, 15.0))
-            active = {r.id: r.created_at for r in self.runs.values() if r.active}
-            for run_id in self.viewers.idle(active, active, limit):
-                log.info("stopping idle run", extra={"run_id": run_id})
-                with contextlib.suppress(Conflict, NotFound):
-                    await self.stop(run_id, reason)
-
-    async def set_params(self, run_id: str, data: Any) -> dict[str, Any]:
-        changes = validate_changes(data, self.limits)
-        run = await self._known(run_id)
-        if run.status not in ("running", "paused"):
-            raise refusal(run, "change live parameters")
-        ack_id = next(self._ack_ids)
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        run.acks[ack_id] = future
-        self._send(run, {"op": "set", "id": ack_id, "changes": changes})
-        try:
-            reply = await asyncio.wait_for(future, ACK_TIMEOUT)
-        except TimeoutError:
-            raise Unavailable("the worker did not confirm the change in time") from None
-        finally:
-            run.acks.pop(ack_id, None)
-        if not reply.get("ok"):
-            field = next(iter(changes)) if len(changes) == 1 else "body"
-            raise Invalid([{"field": field, "message": str(reply.get("error"))}])
-        return {"id": run.id, "status": run.status, "applied": reply.get("applied", {})}
-
-    async def delete(self, run_id: str) -> None:
-        run = await self._lookup(run_id)
-        if run is None or run.deleted:
-            if run is None and await self.store.call(self.store.get_run, run_id) is not None:
-                self._tombstone(run_id)
-                self.store.submit(self.store.delete_run, run_id)
-                return
-            raise NotFound(f"no run {run_id!r}")
-        if run.observed and run.status == "queued":
-            raise Conflict("cannot delete: the run waits in another web server's queue")
-        run.deleted = True
-        self._tombstone(run.id)
-        if run.status == "queued":
-            self._end(run, "stopped", "deleted before it started")
-        elif run.active:
-            self._send(run, {"op": "stop", "reason": "deleted"})
-        else:
-            self._forget(run.id)
-            with contextlib.suppress(ValueError):
-                self.finished.remove(run.id)
-            self.store.submit(self.store.delete_run, run.id)
+    def send(self, run: RunState, message: dict[str, Any]) -> None:
+        """A control message to the worker that holds the run (or its comparison)."""
+        target, message = self.router.route(run, message)
+        if not self.executor.control(target.id, message):
+            raise Conflict(f"the run is {target.status} but no worker holds it")
 
     async def observe(self, run_id: str) -> RunState | None:
         """A live run another web server started on a shared job queue (see adoption.py)."""

@@ -11,29 +11,24 @@ from typing import Any
 
 from app.runs.errors import NotFound
 from app.runs.events.stream import Event
+from app.runs.service.manager import RunManager
 from app.runs.service.state import RunState, brief, status_history, view_of_row
 from app.runs.store.runs import Store
 from app.settings import Settings
 
 
 class RunQueries:
-    """Mixed into RunManager, which owns these attributes."""
+    """A component of the run service: reads over the manager's runs and the store."""
 
-    settings: Settings
-    store: Store
-    runs: dict[str, RunState]
-    deleted: dict[str, None]
-
-    async def _lookup(self, run_id: str) -> RunState | None:
-        """The run in memory or, on a shared job queue, a live run another server started."""
-        run = self.runs.get(run_id)
-        return run if run is not None else await self.observe(run_id)
-
-    async def observe(self, run_id: str) -> RunState | None:
-        return None  # RunManager: runs of other web servers (app.runs.service.adoption)
+    def __init__(self, core: RunManager) -> None:
+        self.core = core
+        self.settings: Settings = core.settings
+        self.store: Store = core.store
+        self.runs: dict[str, RunState] = core.runs
+        self.deleted: dict[str, None] = core.deleted
 
     async def get(self, run_id: str) -> dict[str, Any]:
-        run = await self._lookup(run_id)
+        run = await self.core.lookup(run_id)
         if run is not None and run.deleted:
             raise NotFound(f"no run {run_id!r}")
         if run is not None:
@@ -70,7 +65,7 @@ class RunQueries:
 
     async def events(self, run_id: str, after: int) -> tuple[list[Event], str, int]:
         """(events after seq `after`, current status, last seq)."""
-        run = await self._lookup(run_id)
+        run = await self.core.lookup(run_id)
         if run is not None and not run.deleted:
             return run.log.after(after), run.status, run.log.last_seq
         row = await self.store.call(self.store.get_run, run_id)
@@ -81,7 +76,7 @@ class RunQueries:
 
     async def follow(self, run_id: str, after: int) -> AsyncIterator[list[Event]]:
         """Batches of events after `after`, live, until the run ends; [] = idle tick."""
-        run = await self._lookup(run_id)
+        run = await self.core.lookup(run_id)
         if run is None or run.deleted:
             events, _, _ = await self.events(run_id, after)  # ended: replay the store
             if events:

@@ -1,4 +1,4 @@
-"""Shared request plumbing: the manager from app state, client identity, bounded JSON."""
+"""Shared request plumbing: the run service from app state, client identity, bounded JSON."""
 
 from __future__ import annotations
 
@@ -9,16 +9,17 @@ from fastapi import HTTPException, Request
 from starlette.requests import HTTPConnection
 
 from app.runs.errors import Invalid
-from app.runs.service.manager import RunManager
+from app.runs.service.front_door import RunService
 from app.settings import Settings
 from app.web.common.visitor import visitor_id
 
 _EMPTY = object()
 
 
-def get_manager(conn: HTTPConnection) -> RunManager:
-    manager: RunManager = conn.app.state.manager
-    return manager
+def get_service(conn: HTTPConnection) -> RunService:
+    """The run layer's front door, built by the app's lifespan (app/main.py)."""
+    service: RunService = conn.app.state.service
+    return service
 
 
 def get_app_settings(conn: HTTPConnection) -> Settings:

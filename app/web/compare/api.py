@@ -11,13 +11,11 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from starlette.requests import HTTPConnection
 
 from app.nn.race.race import FUNCTIONS, contour_grid, describe
-from app.runs.errors import Invalid, NotFound, Unavailable
-from app.runs.service.jobs import Service
+from app.runs.errors import Invalid, NotFound
 from app.settings import Settings
-from app.web.common.deps import client_id, get_app_settings, read_json
+from app.web.common.deps import client_id, get_app_settings, get_service, read_json
 from app.web.hosting.ownership import check_owner
 from app.web.hosting.ratelimit import limit_creation
 
@@ -57,13 +55,6 @@ RACE_BODY = {
         },
     }
 }
-
-
-def get_service(conn: HTTPConnection) -> Service:
-    service = conn.app.state.manager
-    if not isinstance(service, Service):
-        raise Unavailable("comparisons and races need the full run service (app.runs.service.jobs)")
-    return service
 
 
 async def _n(request: Request) -> int:

@@ -24,8 +24,7 @@ from app.nn.data.points import DATASETS
 from app.nn.spec.experiment import error_list, validate_spec
 from app.runs.errors import Busy, RunError
 from app.web.common import choices
-from app.web.common.deps import client_id
-from app.web.compare.api import get_service
+from app.web.common.deps import client_id, get_service
 from app.web.compare.forms import (
     PRESETS,
     apply_member_action,

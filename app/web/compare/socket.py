@@ -12,7 +12,7 @@ import contextlib
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from app.web.compare.api import get_service
+from app.web.common.deps import get_service
 from app.web.runs.socket import CLOSE_NOT_FOUND, _after, _Socket
 
 router = APIRouter()

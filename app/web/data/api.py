@@ -15,9 +15,9 @@ from app.nn.data.csv_points import CsvError, parse_csv
 from app.nn.data.points import infer_task
 from app.nn.spec.tfp import import_tfp
 from app.runs.errors import Invalid
-from app.runs.service.manager import RunManager
+from app.runs.service.front_door import RunService
 from app.settings import Settings
-from app.web.common.deps import get_app_settings, get_manager, read_json
+from app.web.common.deps import get_app_settings, get_service, read_json
 
 router = APIRouter(tags=["import"])
 MULTIPART_SLACK = 16_384  # multipart headers and boundaries around the file itself
@@ -103,7 +103,7 @@ async def upload_content(request: Request, limit: int) -> bytes:
     raise Invalid([{"field": "file", "message": "no file: send a multipart field named 'file'"}])
 
 
-async def csv_dataset(request: Request, manager: RunManager, settings: Settings) -> dict[str, Any]:
+async def csv_dataset(request: Request, manager: RunService, settings: Settings) -> dict[str, Any]:
     content = await upload_content(request, settings.max_upload_bytes)
     try:
         parsed = parse_csv(
@@ -126,7 +126,7 @@ async def csv_dataset(request: Request, manager: RunManager, settings: Settings)
 @router.post("/api/import/csv", openapi_extra=CSV_BODY)
 async def import_csv(
     request: Request,
-    manager: RunManager = Depends(get_manager),
+    manager: RunService = Depends(get_service),
     settings: Settings = Depends(get_app_settings),
 ) -> dict[str, Any]:
     """A validated 2-D dataset: the spec's data part, notes, task, classes and its stored
@@ -137,7 +137,7 @@ async def import_csv(
 @router.post("/api/datasets", status_code=201)
 async def save_dataset(
     request: Request,
-    manager: RunManager = Depends(get_manager),
+    manager: RunService = Depends(get_service),
     settings: Settings = Depends(get_app_settings),
 ) -> dict[str, Any]:
     """Store {"points": [[x1, x2, label], ...]} (drawn points) -> {"pts", "count", "task",
@@ -148,7 +148,7 @@ async def save_dataset(
 
 
 @router.get("/api/datasets/{key}")
-async def get_dataset(key: str, manager: RunManager = Depends(get_manager)) -> dict[str, Any]:
+async def get_dataset(key: str, manager: RunService = Depends(get_service)) -> dict[str, Any]:
     """A stored dataset: {"pts", "count", "task", "classes", "points"}."""
     points = await manager.load_points(key)
     task, classes = infer_task([row[2] for row in points])

@@ -29,7 +29,7 @@ from app.nn.spec.tfp import import_tfp
 from app.nn.spec.url import from_query, to_url_query
 from app.runs.errors import Invalid, NotFound, RunError
 from app.runs.store.blobs import points_key
-from app.web.common.deps import get_manager
+from app.web.common.deps import get_service
 from app.web.data.api import csv_dataset, tfp_spec
 
 router = APIRouter(include_in_schema=False)
@@ -70,7 +70,7 @@ async def expand_query(request: Request, query: dict[str, str]) -> dict[str, Any
     if key:
         data = spec.setdefault("data", {})
         try:
-            points = await get_manager(request).load_points(key)
+            points = await get_service(request).load_points(key)
         except NotFound:
             if data.get("dataset") == CUSTOM:
                 raise ValueError(
@@ -95,7 +95,7 @@ async def attach_points(request: Request, tree: dict[str, Any], form: FormData) 
         data["dataset"] = CUSTOM
     if data.get("dataset") != CUSTOM:
         return
-    manager = get_manager(request)
+    manager = get_service(request)
     if not key:
         key = await points_of_run(request, str(form.get("ui.run") or ""))
     if key:
@@ -107,7 +107,7 @@ async def points_of_run(request: Request, run_id: str) -> str:
     """The stored key of a run's custom points ("" if none), storing them if need be."""
     if not run_id:
         return ""
-    manager = get_manager(request)
+    manager = get_service(request)
     try:
         run = await manager.get(run_id)
     except RunError:
@@ -152,7 +152,7 @@ async def ui_import_tfp(request: Request) -> Response:
 async def ui_import_csv(request: Request) -> Response:
     """Store an uploaded CSV; the page then switches the form to those points."""
     try:
-        found = await csv_dataset(request, get_manager(request), request.app.state.settings)
+        found = await csv_dataset(request, get_service(request), request.app.state.settings)
     except (RunError, HTTPException) as exc:
         status = exc.status_code if isinstance(exc, HTTPException) else 422
         return result(request, status, errors=problems(exc), kind="csv")

@@ -31,7 +31,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.runs.events.stream import Event
-from app.web.common.deps import get_manager
+from app.web.common.deps import get_service
 
 router = APIRouter(tags=["service"])
 LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -137,7 +137,7 @@ def event_sent(conn: HTTPConnection, event: Event) -> None:
 @router.get("/readyz", responses={503: {"description": "Not ready: see `checks`."}})
 async def readyz(request: Request) -> JSONResponse:
     """Ready to take runs: the manager is up, a worker is ready, the store answers."""
-    manager = get_manager(request)
+    manager = get_service(request)
     health = manager.health()
     checks: dict[str, Any] = {
         "serving": health["status"] == "ok",

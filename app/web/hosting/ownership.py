@@ -14,7 +14,7 @@ from __future__ import annotations
 from starlette.requests import HTTPConnection
 
 from app.runs.errors import Forbidden, NotFound
-from app.web.common.deps import get_app_settings, get_manager
+from app.web.common.deps import get_app_settings, get_service
 from app.web.common.visitor import visitor_id
 
 NOT_YOURS = (
@@ -27,7 +27,7 @@ async def may_control(conn: HTTPConnection, run_id: str) -> bool:
     """Whether this visitor may control the run (NotFound for an unknown run)."""
     if not get_app_settings(conn).owner_only:
         return True
-    return await get_manager(conn).owner(run_id) == visitor_id(conn)
+    return await get_service(conn).owner(run_id) == visitor_id(conn)
 
 
 async def check_owner(conn: HTTPConnection, run_id: str) -> None:

@@ -21,7 +21,7 @@ from app.nn.spec.experiment import Spec, error_list, validate_spec
 from app.nn.training.previews import split_points
 from app.runs.errors import RunError
 from app.web.common import choices
-from app.web.common.deps import get_manager
+from app.web.common.deps import get_service
 from app.web.data import tools as ui_data
 from app.web.playground import transport as ui_runs
 from app.web.playground.forms import flatten, form_to_spec, layer_count, spec_to_values
@@ -166,7 +166,7 @@ def _submitted_values(tree: dict[str, Any]) -> dict[str, Any]:
 @router.get("/runs", response_class=HTMLResponse)
 async def runs_page(request: Request, offset: int = 0) -> HTMLResponse:
     limit = 50
-    listing = await get_manager(request).list_runs(limit=limit, offset=max(0, offset))
+    listing = await get_service(request).list_runs(limit=limit, offset=max(0, offset))
     ctx = {
         "nav": "runs",
         "runs": listing["runs"],
@@ -181,7 +181,7 @@ async def runs_page(request: Request, offset: int = 0) -> HTMLResponse:
 async def run_page(request: Request, run_id: str) -> HTMLResponse:
     """The playground with this run's experiment; its socket replays the stored curves."""
     try:
-        run = await get_manager(request).get(run_id)
+        run = await get_service(request).get(run_id)
         spec = validate_spec(run["spec"], limits(request))
     except (RunError, ValidationError):
         spec, _ = validate_spec({}, limits(request)), ""

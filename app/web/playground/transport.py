@@ -1,6 +1,6 @@
 """The playground's transport: Play / Pause / Step / Reset, live changes, and the run pages.
 
-HTML fragments over HTMX; the run itself is driven through the same RunManager as the JSON
+HTML fragments over HTMX; the run itself is driven through the same RunService as the JSON
 API, so the page and API clients see the same runs.
 """
 
@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from app.nn.spec.experiment import Spec, validate_spec
 from app.runs.errors import Busy, RunError
 from app.runs.service.live_changes import BOUNDS
-from app.web.common.deps import client_id, get_manager
+from app.web.common.deps import client_id, get_service
 from app.web.data.tools import attach_points
 from app.web.hosting.ownership import NOT_YOURS, owns_quietly
 from app.web.hosting.ratelimit import check_create_rate, too_many_message
@@ -61,7 +61,7 @@ async def current_run(request: Request, run_id: str) -> dict[str, Any] | None:
     if not run_id:
         return None
     try:
-        return await get_manager(request).get(run_id)
+        return await get_service(request).get(run_id)
     except RunError:
         return None
 
@@ -76,7 +76,7 @@ async def form_spec(request: Request) -> tuple[dict[str, Any], str]:
 @router.post("/ui/play", response_class=HTMLResponse)
 async def play(request: Request) -> Response:
     """Start a run from the form; resume the current one when it is paused and unchanged."""
-    manager = get_manager(request)
+    manager = get_service(request)
     tree, run_id = await form_spec(request)
     try:
         spec = validate_spec(tree, request.app.state.settings.limits())
@@ -112,13 +112,13 @@ async def reset(request: Request) -> Response:
     mine = run is not None and await owns_quietly(request, run["id"])
     if run is not None and mine and run["status"] in ("running", "paused", "queued"):
         with contextlib.suppress(RunError):
-            await get_manager(request).stop(run["id"])
+            await get_service(request).stop(run["id"])
     return panel(request, None, "Reset: press Play to train from fresh weights.")
 
 
 @router.post("/ui/runs/{run_id}/{action}")
 async def control(request: Request, run_id: str, action: str) -> Response:
-    manager = get_manager(request)
+    manager = get_service(request)
     if not await owns_quietly(request, run_id):
         return Response(NOT_YOURS, status_code=403)
     try:
@@ -146,7 +146,7 @@ async def apply_live(request: Request, run_id: str, spec: Spec) -> str:
     changes, other = live_diff(run["spec"], spec.model_dump(mode="json"))
     if changes:
         try:
-            await get_manager(request).set_params(run["id"], changes)
+            await get_service(request).set_params(run["id"], changes)
         except RunError as exc:
             return f"Could not apply live: {exc.detail}"
     if other:

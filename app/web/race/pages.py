@@ -20,8 +20,7 @@ from app.nn.race.race import FUNCTIONS, MAX_RACERS, RaceSpec, validate_race
 from app.nn.spec.experiment import error_list
 from app.runs.errors import Busy, RunError
 from app.web.common import choices
-from app.web.common.deps import client_id
-from app.web.compare.api import get_service
+from app.web.common.deps import client_id, get_service
 from app.web.compare.pages import COLORS
 from app.web.hosting.ownership import owns_quietly
 from app.web.hosting.ratelimit import check_create_rate, too_many_message

@@ -16,11 +16,11 @@ from fastapi.responses import JSONResponse
 
 from app.nn.spec.experiment import Spec, validate_spec
 from app.runs.errors import Busy, Conflict, Forbidden, Invalid, NotFound, RunError, Unavailable
+from app.runs.service.front_door import RunService
 from app.runs.service.live_changes import live_keys
-from app.runs.service.manager import RunManager
 from app.settings import Settings
 from app.web.common.choices import describe_choices
-from app.web.common.deps import client_id, get_app_settings, get_manager, read_json
+from app.web.common.deps import client_id, get_app_settings, get_service, read_json
 from app.web.hosting.openapi_errors import document_errors
 from app.web.hosting.ownership import require_owner
 from app.web.hosting.ratelimit import limit_creation
@@ -100,7 +100,7 @@ def install_openapi(app: FastAPI) -> None:
 
 
 @router.get("/healthz", tags=["service"])
-async def healthz(manager: RunManager = Depends(get_manager)) -> dict[str, Any]:
+async def healthz(manager: RunService = Depends(get_service)) -> dict[str, Any]:
     return manager.health()
 
 
@@ -114,7 +114,7 @@ async def healthz(manager: RunManager = Depends(get_manager)) -> dict[str, Any]:
 async def create_run(
     request: Request,
     paused: bool = Query(False, description="start paused (then step or resume)"),
-    manager: RunManager = Depends(get_manager),
+    manager: RunService = Depends(get_service),
     settings: Settings = Depends(get_app_settings),
 ) -> dict[str, Any]:
     """Validate a spec and queue a run -> {"id", "status"}."""
@@ -126,14 +126,14 @@ async def create_run(
 async def list_runs(
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
-    manager: RunManager = Depends(get_manager),
+    manager: RunService = Depends(get_service),
 ) -> dict[str, Any]:
     """Runs, newest first, with their status and summary."""
     return await manager.list_runs(limit, offset)
 
 
 @router.get("/api/runs/{run_id}", tags=["runs"])
-async def get_run(run_id: str, manager: RunManager = Depends(get_manager)) -> dict[str, Any]:
+async def get_run(run_id: str, manager: RunService = Depends(get_service)) -> dict[str, Any]:
     manager.viewers.touch(run_id)  # polling a run counts as watching it
     return await manager.get(run_id)
 
@@ -142,7 +142,7 @@ async def get_run(run_id: str, manager: RunManager = Depends(get_manager)) -> di
 async def run_events(
     run_id: str,
     after: int = Query(0, ge=0, description="last seq already seen"),
-    manager: RunManager = Depends(get_manager),
+    manager: RunService = Depends(get_service),
 ) -> Response:
     """Events after seq `after` (what a WebSocket would replay), as one JSON object."""
     events, status, last_seq = await manager.events(run_id, after)
@@ -152,7 +152,7 @@ async def run_events(
     return Response(body, media_type="application/json")
 
 
-async def _action(request: Request, manager: RunManager, run_id: str, action: str) -> Any:
+async def _action(request: Request, manager: RunService, run_id: str, action: str) -> Any:
     if action == "pause":
         return await manager.pause(run_id)
     if action == "resume":
@@ -167,24 +167,24 @@ async def _action(request: Request, manager: RunManager, run_id: str, action: st
 
 
 @router.post("/api/runs/{run_id}/pause", tags=["control"], dependencies=OWNER_ONLY)
-async def pause(run_id: str, request: Request, m: RunManager = Depends(get_manager)) -> Any:
+async def pause(run_id: str, request: Request, m: RunService = Depends(get_service)) -> Any:
     return await _action(request, m, run_id, "pause")
 
 
 @router.post("/api/runs/{run_id}/resume", tags=["control"], dependencies=OWNER_ONLY)
-async def resume(run_id: str, request: Request, m: RunManager = Depends(get_manager)) -> Any:
+async def resume(run_id: str, request: Request, m: RunService = Depends(get_service)) -> Any:
     return await _action(request, m, run_id, "resume")
 
 
 @router.post("/api/runs/{run_id}/stop", tags=["control"], dependencies=OWNER_ONLY)
-async def stop(run_id: str, request: Request, m: RunManager = Depends(get_manager)) -> Any:
+async def stop(run_id: str, request: Request, m: RunService = Depends(get_service)) -> Any:
     return await _action(request, m, run_id, "stop")
 
 
 @router.post(
     "/api/runs/{run_id}/step", tags=["control"], openapi_extra=STEP_BODY, dependencies=OWNER_ONLY
 )
-async def step(run_id: str, request: Request, m: RunManager = Depends(get_manager)) -> Any:
+async def step(run_id: str, request: Request, m: RunService = Depends(get_service)) -> Any:
     return await _action(request, m, run_id, "step")
 
 
@@ -192,14 +192,14 @@ async def step(run_id: str, request: Request, m: RunManager = Depends(get_manage
     "/api/runs/{run_id}", tags=["control"], openapi_extra=PARAMS_BODY, dependencies=OWNER_ONLY
 )
 async def set_params(
-    run_id: str, request: Request, manager: RunManager = Depends(get_manager)
+    run_id: str, request: Request, manager: RunService = Depends(get_service)
 ) -> dict[str, Any]:
     """Change live hyper-parameters between steps -> {"id", "status", "applied"}."""
     return await manager.set_params(run_id, await read_json(request, 4096))
 
 
 @router.delete("/api/runs/{run_id}", status_code=204, tags=["runs"], dependencies=OWNER_ONLY)
-async def delete_run(run_id: str, manager: RunManager = Depends(get_manager)) -> Response:
+async def delete_run(run_id: str, manager: RunService = Depends(get_service)) -> Response:
     """Forget a run (a training run is stopped first)."""
     await manager.delete(run_id)
     return Response(status_code=204)

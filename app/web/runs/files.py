@@ -12,9 +12,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from app.nn.families.registry import export_for
-from app.runs.service.manager import RunManager
+from app.runs.service.front_door import RunService
 from app.runs.store.metrics_table import to_csv
-from app.web.common.deps import get_manager, read_json
+from app.web.common.deps import get_service, read_json
 
 router = APIRouter(tags=["files"])
 LANDSCAPE_BODY = {
@@ -32,7 +32,7 @@ def attachment(name: str) -> dict[str, str]:
 
 
 @router.get("/api/runs/{run_id}/export.py", response_class=PlainTextResponse)
-async def export_py(run_id: str, manager: RunManager = Depends(get_manager)) -> Response:
+async def export_py(run_id: str, manager: RunService = Depends(get_service)) -> Response:
     """A self-contained PyTorch script that trains this run's experiment as the app does."""
     run = await manager.get(run_id)
     spec = manager.validate(run["spec"])  # 422 if the limits shrank since the run
@@ -41,7 +41,7 @@ async def export_py(run_id: str, manager: RunManager = Depends(get_manager)) -> 
 
 
 @router.get("/api/runs/{run_id}/spec.json")
-async def spec_json(run_id: str, manager: RunManager = Depends(get_manager)) -> Response:
+async def spec_json(run_id: str, manager: RunService = Depends(get_service)) -> Response:
     """The run's resolved spec: POST it to /api/runs to run the same experiment again."""
     run = await manager.get(run_id)
     body = json.dumps(run["spec"], indent=2) + "\n"
@@ -49,14 +49,14 @@ async def spec_json(run_id: str, manager: RunManager = Depends(get_manager)) -> 
 
 
 @router.get("/api/runs/{run_id}/metrics.json")
-async def metrics_json(run_id: str, manager: RunManager = Depends(get_manager)) -> Response:
+async def metrics_json(run_id: str, manager: RunService = Depends(get_service)) -> Response:
     """{"run_id", "status", "task", "layers", "metrics": [frames]}: the stored history."""
     history = await manager.metric_history(run_id)
     return JSONResponse(history, headers=attachment(f"run-{run_id}-metrics.json"))
 
 
 @router.get("/api/runs/{run_id}/metrics.csv")
-async def metrics_csv(run_id: str, manager: RunManager = Depends(get_manager)) -> Response:
+async def metrics_csv(run_id: str, manager: RunService = Depends(get_service)) -> Response:
     """The same history as one row per frame; per-layer columns named after the layers."""
     history = await manager.metric_history(run_id)
     return Response(
@@ -65,7 +65,7 @@ async def metrics_csv(run_id: str, manager: RunManager = Depends(get_manager)) -
 
 
 @router.get("/api/runs/{run_id}/weights.pt")
-async def weights_pt(run_id: str, manager: RunManager = Depends(get_manager)) -> Response:
+async def weights_pt(run_id: str, manager: RunService = Depends(get_service)) -> Response:
     """`torch.save(model.state_dict())`: now for a running or paused run, else at its end.
     Load with `torch.load(f, weights_only=True)` into the model the spec builds."""
     found = await manager.weights(run_id)
@@ -75,7 +75,7 @@ async def weights_pt(run_id: str, manager: RunManager = Depends(get_manager)) ->
 
 @router.post("/api/runs/{run_id}/landscape", openapi_extra=LANDSCAPE_BODY)
 async def landscape(
-    run_id: str, request: Request, manager: RunManager = Depends(get_manager)
+    run_id: str, request: Request, manager: RunService = Depends(get_service)
 ) -> dict[str, Any]:
     """1-D and 2-D slices of the training loss around the run's current weights along
     filter-normalised random directions, with the run's trajectory projected on the plane."""

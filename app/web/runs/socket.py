@@ -19,8 +19,8 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from app.runs.errors import NotFound, RunError
-from app.runs.service.manager import RunManager
-from app.web.common.deps import get_app_settings, get_manager
+from app.runs.service.front_door import RunService
+from app.web.common.deps import get_app_settings, get_service
 from app.web.hosting.observability import event_sent
 from app.web.hosting.ownership import check_owner
 from app.web.runs.api import STATUS_OF
@@ -36,7 +36,7 @@ def _after(websocket: WebSocket) -> int:
         return 0
 
 
-async def _control(manager: RunManager, run_id: str, message: Any) -> dict[str, Any]:
+async def _control(manager: RunService, run_id: str, message: Any) -> dict[str, Any]:
     if not isinstance(message, dict):
         raise ValueError('expected a JSON object like {"action": "pause"}')
     action = message.get("action")
@@ -58,7 +58,7 @@ async def _control(manager: RunManager, run_id: str, message: Any) -> dict[str, 
 
 
 class _Socket:
-    def __init__(self, websocket: WebSocket, manager: RunManager, run_id: str) -> None:
+    def __init__(self, websocket: WebSocket, manager: RunService, run_id: str) -> None:
         self.ws, self.manager, self.run_id = websocket, manager, run_id
         self.lock = asyncio.Lock()  # the sender and the control replies share the socket
         self.limit = get_app_settings(websocket).max_body_bytes
@@ -125,7 +125,7 @@ class _Socket:
 @router.websocket("/ws/runs/{run_id}")
 async def run_socket(websocket: WebSocket, run_id: str) -> None:
     await websocket.accept()
-    manager = get_manager(websocket)
+    manager = get_service(websocket)
     manager.viewers.join(run_id)  # runs nobody watches are stopped when idle (demo)
     # The client may vanish mid-send (RuntimeError: send after close): nothing to do.
     try:

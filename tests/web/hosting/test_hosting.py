@@ -213,7 +213,7 @@ def test_readyz_metrics_and_torch_threads(client: TestClient) -> None:
 
 def test_readyz_is_503_when_the_store_is_gone(tmp_path: Path) -> None:
     with app_client(make_settings(tmp_path)) as c:
-        manager = c.app.state.manager  # type: ignore[attr-defined]
+        manager = c.app.state.service  # type: ignore[attr-defined]
         wait_for(lambda: c.get("/readyz").status_code == 200)
         original = manager.store.call
 

@@ -182,7 +182,7 @@ def test_cookie_signature() -> None:
 def test_runs_nobody_watches_are_stopped(tmp_path: Any) -> None:
     settings = make_settings(tmp_path, idle_run_seconds=1.0)
     with app_client(settings) as client:
-        manager = client.app.state.manager  # type: ignore[attr-defined]
+        manager = client.app.state.service  # type: ignore[attr-defined]
         watched = client.post("/api/runs", json=LONG).json()["id"]
         with client.websocket_connect(f"/ws/runs/{watched}") as ws:
             ws.receive_text()

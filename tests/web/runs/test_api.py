@@ -197,7 +197,7 @@ def test_delete_finished_and_training_runs(client: TestClient) -> None:
 
 def test_two_runs_train_at_once_in_separate_processes(client: TestClient) -> None:
     a, b = start_paused(client), start_paused(client)
-    manager = client.app.state.manager  # type: ignore[attr-defined]
+    manager = client.app.state.service  # type: ignore[attr-defined]
     pids = {manager.executor.pid_of(a), manager.executor.pid_of(b)}
     assert len(pids) == 2 and None not in pids
     for run_id in (a, b):
@@ -212,7 +212,7 @@ def test_two_runs_train_at_once_in_separate_processes(client: TestClient) -> Non
 def test_a_killed_worker_fails_its_run_and_is_replaced(tmp_path: Path) -> None:
     with app_client(make_settings(tmp_path)) as client:
         victim, survivor = start_paused(client), start_paused(client)
-        manager = client.app.state.manager  # type: ignore[attr-defined]
+        manager = client.app.state.service  # type: ignore[attr-defined]
         pid = manager.executor.pid_of(victim)
         client.post(f"/api/runs/{victim}/resume")
         client.post(f"/api/runs/{survivor}/resume")
