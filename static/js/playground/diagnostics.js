@@ -1,15 +1,15 @@
 // The diagnostics panel and the softmax temperature view, fed by the run's socket.
-// Listens to the same htmx:ws frames as charts.js (never stops their propagation):
+// Listens to the run socket's frames beside charts.js (BP.listen, static/js/core.js):
 // snapshot.diagnostics (<= 2/s) fills the per-layer table and the temperature view's
 // logits grid; metrics frames (live) give the update/weight ratios.
 (function () {
   "use strict";
-  const $ = (id) => document.getElementById(id);
+  const { $ } = window.BP;
   const SVG = "http://www.w3.org/2000/svg";
   const RATIO_REF = 1e-3, RATIO_BAND = [1e-4, 1e-2];
   const T_MIN = 0.1, T_MAX = 5;
   const state = { runId: null, frames: 0, diag: null, logits: null, ratios: null, point: [0, 0], classes: 2 };
-  window.__bpDiag = state;  // read by the browser tests
+  BP.hook("__bpDiag", state);
 
   // ---- formatting ---------------------------------------------------------------------------
   function num(v, digits) {
@@ -307,12 +307,8 @@
     const runId = transport ? transport.dataset.run : "";
     if (runId !== state.runId) reset(runId);
   }
-  document.addEventListener("htmx:ws:before:message:incoming", (e) => {
-    const data = e.detail && e.detail.message && e.detail.message.data;
-    if (typeof data !== "string" || (data.indexOf('"snapshot"') < 0 && data.indexOf('"metrics"') < 0)) return;
-    let msg;
-    try { msg = JSON.parse(data); } catch (_) { return; }
-    if (!msg || !state.runId || msg.run_id !== state.runId) return;
+  BP.listen("run-socket", (msg) => {
+    if (!state.runId || msg.run_id !== state.runId) return;
     if (msg.type === "snapshot" && msg.diagnostics) onDiagnostics(msg.diagnostics);
     else if (msg.type === "metrics" && msg.update_ratio) { state.ratios = msg.update_ratio; refreshRatios(); }
   });

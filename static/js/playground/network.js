@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   const NS = "http://www.w3.org/2000/svg";
-  const POS = "#0877bd", NEG = "#f59322";
+  const { POS, NEG } = window.BP;
   const W = 640, H = 320, R = 9, THUMB = 30;
 
   function positions(units) {

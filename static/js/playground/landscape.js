@@ -3,20 +3,13 @@
 // contour with the run's trajectory projected onto the same plane.
 (function () {
   "use strict";
-  const $ = (id) => document.getElementById(id);
-  const CFG = { displayModeBar: false, responsive: true };
-  const stats = { computed: 0, last: null };
-  window.__bpLandscape = stats;  // read by the browser tests
+  const { $, CFG, detail } = window.BP;
+  const stats = BP.hook("__bpLandscape", { computed: 0, last: null });
   let last = null;
 
   function status(text, bad) {
     const el = $("ls-status");
     if (el) { el.textContent = text; el.classList.toggle("bad", !!bad); }
-  }
-  function detail(body) {
-    const d = body && body.detail;
-    if (Array.isArray(d)) return d.map((e) => `${e.field}: ${e.message}`).join("; ");
-    return String(d || "request failed");
   }
   const fmt = (v) => (v === null || v === undefined ? "–" : Number(v).toPrecision(4));
   function median(values) {

@@ -1,13 +1,10 @@
 // Socket-to-chart glue: JSON frames from the run's WebSocket -> Plotly charts and counters.
-// The page's only JavaScript island besides network.js; htmx does everything else.
+// Shared bits (palette, socket frames, test hooks) come from static/js/core.js.
 (function () {
   "use strict";
-  const MAX_POINTS = 1500;            // per series; halved (every other point) when exceeded
-  const COLORS = ["#0877bd", "#f59322", "#2ca02c", "#9467bd", "#d62728", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
+  const { $, COLORS, MAX_POINTS, CFG, DOMAIN, axis, half } = window.BP;
   const DIVERGED_HELP = " The updates overshot: lower the learning rate, add gradient clipping or normalisation.";
-  const $ = (id) => document.getElementById(id);
-  const stats = { frames: 0, events: 0, firstFrameAt: null, playAt: null };
-  window.__bp = stats;  // read by the browser tests (frames drawn, time to first frame)
+  const stats = BP.hook("__bp", { frames: 0, events: 0, firstFrameAt: null, playAt: null });
   let S = null;         // state of the run being watched
   let dirty = false;
 
@@ -22,7 +19,6 @@
     (m.update_ratio || []).forEach((r, i) => { (st.ratio[i] = st.ratio[i] || []).push(r); });
     // keep per-layer arrays aligned with step (a layer list never changes within a run)
     if (st.step.length > MAX_POINTS) {
-      const half = (a) => a.filter((_, i) => i % 2 === 0);
       for (const k of ["step", "epoch", "loss", "lr"]) st[k] = half(st[k]);
       st.grad = st.grad.map(half); st.ratio = st.ratio.map(half);
     }
@@ -54,7 +50,6 @@
       }
     }
     if (E.step.length > MAX_POINTS) {
-      const half = (a) => a.filter((_, i) => i % 2 === 0);
       E.step = half(E.step); E.epoch = half(E.epoch);
       for (const k of Object.keys(E.series)) E.series[k] = half(E.series[k]);
     }
@@ -82,7 +77,6 @@
     }, extra || {}, { yaxis: Object.assign({ type: logy ? "log" : "linear", autorange: true }, (extra || {}).yaxis || {}) });
   }
   function xKey() { return ($("opt-xaxis") && $("opt-xaxis").value) || "step"; }
-  const CFG = { displayModeBar: false, responsive: true };
 
   function drawCharts() {
     if (!S || !window.Plotly) return;
@@ -110,8 +104,6 @@
   }
 
   // ---- decision boundary -------------------------------------------------------------------
-  const DOMAIN = [-6, 6];
-  function axis(n) { return Array.from({ length: n }, (_, i) => DOMAIN[0] + (DOMAIN[1] - DOMAIN[0]) * i / (n - 1)); }
   function pointTraces(meta, showTest, dims) {
     const traces = [];
     const classColor = (y) => (meta.task === "multiclass" ? COLORS[y % COLORS.length] : (y > 0.5 ? "#0877bd" : "#f59322"));
@@ -229,13 +221,7 @@
     }
   }
 
-  document.addEventListener("htmx:ws:before:message:incoming", (e) => {
-    let msg;
-    try { msg = JSON.parse(e.detail.message.data); } catch (_) { return; }   // HTML frames: let htmx swap
-    if (!msg || !msg.type) return;
-    e.preventDefault();
-    handle(msg);
-  });
+  BP.listen("run-socket", handle);
   document.addEventListener("htmx:after:swap", () => { attach(); preview(); });
   document.addEventListener("DOMContentLoaded", () => {
     attach();

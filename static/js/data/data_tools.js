@@ -3,7 +3,7 @@
 // a TF Playground import, and points "Export as PyTorch" at the experiment in the URL.
 (function () {
   "use strict";
-  const $ = (id) => document.getElementById(id);
+  const { $ } = window.BP;
   const CUSTOM_CHECKED = "#controls input[name='data.dataset'][value='custom']:checked";
 
   // Switch the experiment to stored points: ui.use_pts=1 makes the server pick "custom".

@@ -5,21 +5,15 @@
 // show (the current dataset) unless cleared.
 (function () {
   "use strict";
-  const $ = (id) => document.getElementById(id);
-  const DOMAIN = 6, NEAR = 0.75, MIN_TRAIN = 10;
-  const COLORS = ["#f59322", "#0877bd", "#2ca02c", "#9467bd", "#d62728", "#8c564b", "#e377c2", "#17becf"];
-  const stats = { posts: 0, points: 0, key: "" };
-  window.__bpDraw = stats;  // read by the browser tests
+  const { $, detail } = window.BP;
+  const DOMAIN = BP.DOMAIN[1], NEAR = 0.75, MIN_TRAIN = 10;
+  const COLORS = [BP.NEG, BP.POS, ...BP.COLORS.slice(2, 8)];  // label 0 orange, 1 blue, then the palette
+  const stats = BP.hook("__bpDraw", { posts: 0, points: 0, key: "" });
   let drawing = false, points = null, down = null, queue = Promise.resolve();
 
   function hint(text, bad) {
     const h = $("draw-hint");
     if (h) { h.textContent = text; h.classList.toggle("error", !!bad); }
-  }
-  function detail(body) {
-    const d = body && body.detail;
-    if (Array.isArray(d)) return d.map((e) => `${e.field}: ${e.message}`).join("; ");
-    return String(d || "request failed");
   }
 
   async function currentPoints() {

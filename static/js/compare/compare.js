@@ -3,14 +3,9 @@
 // Colours and labels come from the run panel the server renders (data-members).
 (function () {
   "use strict";
-  const $ = (id) => document.getElementById(id);
-  const CFG = { displayModeBar: false, responsive: true };
+  const { $, CFG, DOMAIN, MAX_POINTS, TERMINAL, axis, half } = window.BP;
   const DASH = ["solid", "dot", "dash", "longdash", "dashdot", "longdashdot"];
-  const DOMAIN = [-6, 6];
-  const MAX_POINTS = 1500;
-  const TERMINAL = ["finished", "stopped", "diverged", "failed", "interrupted"];
-  const stats = { frames: 0, events: 0, pictures: 0 };
-  window.__cmp = stats;  // read by the browser tests
+  const stats = BP.hook("__cmp", { frames: 0, events: 0, pictures: 0 });
   const hidden = new Set();  // member indexes hidden from every view (legend toggle)
   let C = null;
   let dirty = false;
@@ -24,9 +19,8 @@
       })), summary: null, lastStep: 0, lastEpoch: 0,
     };
   }
-  const half = (a) => a.filter((_, i) => i % 2 === 0);
   const xKey = () => ($("cmp-xaxis") && $("cmp-xaxis").value) || "step";
-  const fmt = (v, d) => (v === null || v === undefined || !isFinite(v) ? "–" : Number(v).toFixed(d === undefined ? 4 : d));
+  const fmt = BP.fixed;
 
   // ---- events -------------------------------------------------------------------------
   function onMetrics(M, m) {
@@ -111,7 +105,6 @@
   }
 
   // ---- small multiples ----------------------------------------------------------------
-  function axis(n) { return Array.from({ length: n }, (_, i) => DOMAIN[0] + (DOMAIN[1] - DOMAIN[0]) * i / (n - 1)); }
   function ensurePicture(M) {
     const id = `cmp-b-${M.index}`;
     if ($(id)) return;
@@ -138,15 +131,14 @@
         const z = [];
         for (let r = 0; r < n; r++) z.push(v.slice(r * n, r * n + n));
         const multi = task === "multiclass", k = Math.max(2, M.meta.classes || 2);
-        const pal = ["#0877bd", "#f59322", "#2ca02c", "#9467bd", "#d62728", "#8c564b"];
-        const scale = multi ? pal.slice(0, k).flatMap((c, i) => [[i / k, c], [(i + 1) / k, c]]) : [[0, "#f59322"], [0.5, "#eef0f2"], [1, "#0877bd"]];
+        const scale = multi ? BP.COLORS.slice(0, k).flatMap((c, i) => [[i / k, c], [(i + 1) / k, c]]) : [[0, BP.NEG], [0.5, BP.MID], [1, BP.POS]];
         traces.push({ type: "heatmap", x: ax, y: ax, z, colorscale: scale, showscale: false, opacity: multi ? 0.55 : 0.85, hoverinfo: "skip",
           zmin: multi ? -0.5 : (task === "regression" ? -1 : 0), zmax: multi ? k - 0.5 : 1 });
       }
     }
     const p = M.points && M.points.train;
     if (p && p.x.length) {
-      const color = task === "regression" ? "#333" : p.y.map((y) => (task === "multiclass" ? ["#0877bd", "#f59322", "#2ca02c", "#9467bd"][y % 4] : (y > 0.5 ? "#0877bd" : "#f59322")));
+      const color = task === "regression" ? "#333" : p.y.map((y) => (task === "multiclass" ? BP.COLORS[y % 4] : (y > 0.5 ? BP.POS : BP.NEG)));
       traces.push({ x: p.x.map((r) => r[0]), y: dims === 1 ? p.y : p.x.map((r) => r[1]), mode: "markers", type: "scatter", hoverinfo: "skip",
         marker: { color, size: 4, line: { color: "#fff", width: 0.5 } } });
     }
@@ -232,14 +224,7 @@
     requestAnimationFrame(frame);
   }
 
-  document.addEventListener("htmx:ws:before:message:incoming", (e) => {
-    if (!e.target || e.target.id !== "cmp-socket") return;
-    let msg;
-    try { msg = JSON.parse(e.detail.message.data); } catch (_) { return; }
-    if (!msg || !msg.type) return;
-    e.preventDefault();
-    handle(msg);
-  });
+  BP.listen("cmp-socket", handle);
   document.addEventListener("htmx:after:swap", attach);
   document.addEventListener("DOMContentLoaded", () => {
     attach();

@@ -3,11 +3,8 @@
 // the loss per step beside it. Every step the worker computed is drawn (none is dropped).
 (function () {
   "use strict";
-  const $ = (id) => document.getElementById(id);
-  const CFG = { displayModeBar: false, responsive: true };
-  const TERMINAL = ["finished", "stopped", "diverged", "failed", "interrupted"];
-  const stats = { frames: 0, shown: 0, events: 0 };
-  window.__race = stats;  // read by the browser tests
+  const { $, CFG, TERMINAL } = window.BP;
+  const stats = BP.hook("__race", { frames: 0, shown: 0, events: 0 });
   let fn = null;          // the function on screen: describe() + grid
   let R = null;           // the race being watched
   let last = performance.now();
@@ -151,14 +148,7 @@
     if (sel) loadFunction(sel.value);
     dirty = true;
   }
-  document.addEventListener("htmx:ws:before:message:incoming", (e) => {
-    if (!e.target || e.target.id !== "race-socket") return;
-    let msg;
-    try { msg = JSON.parse(e.detail.message.data); } catch (_) { return; }
-    if (!msg || !msg.type) return;
-    e.preventDefault();
-    handle(msg);
-  });
+  BP.listen("race-socket", handle);
   document.addEventListener("change", (e) => {  // capture: before htmx posts the form
     if (e.target && e.target.id === "race-function") {  // the new function's own start point
       $("race-start-x").value = ""; $("race-start-y").value = ""; R = null;
