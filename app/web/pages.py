@@ -23,6 +23,7 @@ from app.runs.errors import RunError
 from app.web import choices, ui_data, ui_runs
 from app.web.deps import get_manager
 from app.web.forms import flatten, form_to_spec, layer_count, spec_to_values
+from app.web.page_runs import new_page_token
 from app.web.previews import dataset_svg
 
 router = APIRouter(include_in_schema=False)
@@ -88,6 +89,7 @@ def render_playground(
         run=run,
         dataset=DATASETS[spec.data.dataset],
         message="",
+        page_token=new_page_token(),
     )
     return templates(request).TemplateResponse(request, "playground.html", ctx)
 
