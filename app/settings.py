@@ -75,7 +75,9 @@ class Settings(BaseSettings):
     demo: bool = False
     secret_key: str = Field("", repr=False)  # signs visitor cookies; "" = random per process
     owner_only: bool = False  # only a run's visitor may control it (forced on in demo mode)
-    idle_run_seconds: float = 0.0  # stop active runs no socket watched for this long; 0 = never
+    # Stop active runs no socket watched for this long (a closed tab; a reopened page offers
+    # to reattach first); 0 = never. Outside demo mode too: nobody may be left paying for it.
+    idle_run_seconds: float = 600.0
     create_per_minute: float = 0.0  # new runs per client address per minute; 0 = no limit
     create_burst: int = 10  # runs a client may create at once before the rate applies
     max_form_bytes: int = 65_536  # urlencoded form posts (the playground's controls)

@@ -18,11 +18,13 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
+from typing import Any
 
 from starlette.requests import HTTPConnection
 
 from app.runs.errors import RunError
-from app.web.deps import get_manager
+from app.web.deps import get_app_settings, get_manager
+from app.web.ownership import owns_quietly
 from app.web.visitor import visitor_id
 
 MAX_PAGES = 4096  # pages remembered (an old page's clicks then act as a fresh page's)
@@ -109,10 +111,13 @@ def _active(manager: object, run_id: str) -> bool:
 
 async def unwatched(conn: HTTPConnection, exclude: Iterable[str] = ()) -> list[dict[str, str]]:
     """This visitor's playground runs still active with no socket open (a closed tab)."""
+    mine = page_runs(conn).of_visitor(visitor_id(conn))
+    if not mine:
+        return []
     manager = get_manager(conn)
     skip = set(exclude)
     out = []
-    for run_id in reversed(page_runs(conn).of_visitor(visitor_id(conn))):
+    for run_id in reversed(mine):
         run = manager.runs.get(run_id)
         if run_id in skip or run is None or run.status not in ACTIVE:
             continue
@@ -120,3 +125,18 @@ async def unwatched(conn: HTTPConnection, exclude: Iterable[str] = ()) -> list[d
             continue  # another tab is watching it
         out.append({"id": run_id, "status": run.status})
     return out
+
+
+async def reattach_context(
+    conn: HTTPConnection, token: str, run: dict[str, Any] | None
+) -> dict[str, Any]:
+    """For a page being rendered: the run it shows becomes its own (when this visitor may
+    control it), and the visitor's other unwatched runs are offered to reattach to."""
+    shown = run["id"] if run else None
+    if shown and run and run.get("status") in ACTIVE and await owns_quietly(conn, shown):
+        page_runs(conn).add(page_key(conn, token), visitor_id(conn), shown)
+    idle = get_app_settings(conn).idle_run_seconds
+    return {
+        "reattach": await unwatched(conn, exclude=[shown] if shown else []),
+        "idle_minutes": f"{idle / 60:g}" if idle > 0 else "",
+    }

@@ -23,7 +23,7 @@ from app.runs.errors import RunError
 from app.web import choices, ui_data, ui_runs
 from app.web.deps import get_manager
 from app.web.forms import flatten, form_to_spec, layer_count, spec_to_values
-from app.web.page_runs import new_page_token
+from app.web.page_runs import new_page_token, reattach_context
 from app.web.previews import dataset_svg
 
 router = APIRouter(include_in_schema=False)
@@ -78,18 +78,20 @@ async def spec_from_query(request: Request) -> tuple[Spec, str]:
         ), f"This link could not be opened ({detail}); showing the defaults."
 
 
-def render_playground(
+async def render_playground(
     request: Request, spec: Spec, notice: str = "", run: Any = None
 ) -> HTMLResponse:
     values = spec_to_values(spec.model_dump(mode="json"))
     ctx = controls_context(request, values, [])
+    token = new_page_token()
     ctx.update(
         nav="play",
         notice=notice,
         run=run,
         dataset=DATASETS[spec.data.dataset],
         message="",
-        page_token=new_page_token(),
+        page_token=token,
+        **await reattach_context(request, token, run),
     )
     return templates(request).TemplateResponse(request, "playground.html", ctx)
 
@@ -97,7 +99,7 @@ def render_playground(
 @router.get("/", response_class=HTMLResponse)
 async def playground(request: Request) -> HTMLResponse:
     spec, notice = await spec_from_query(request)
-    return render_playground(request, spec, notice)
+    return await render_playground(request, spec, notice)
 
 
 def apply_action(tree: dict[str, Any], action: str, seed_source: random.Random) -> None:
@@ -185,8 +187,10 @@ async def run_page(request: Request, run_id: str) -> HTMLResponse:
         spec = validate_spec(run["spec"], limits(request))
     except (RunError, ValidationError):
         spec, _ = validate_spec({}, limits(request)), ""
-        return render_playground(request, spec, f"There is no run {run_id!r}; showing defaults.")
-    return render_playground(request, spec, run=run)
+        return await render_playground(
+            request, spec, f"There is no run {run_id!r}; showing defaults."
+        )
+    return await render_playground(request, spec, run=run)
 
 
 @router.get("/ui/data")

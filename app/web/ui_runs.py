@@ -138,6 +138,16 @@ async def reset(request: Request) -> Response:
     return panel(request, None, "Reset: press Play to train from fresh weights.")
 
 
+@router.post("/ui/reattach/{run_id}/stop", response_class=HTMLResponse)
+async def stop_unwatched(request: Request, run_id: str) -> Response:
+    """The reattach offer's "stop": only a run this visitor started from a playground page."""
+    if run_id not in page_runs(request).of_visitor(client_id(request)):
+        return Response("not one of your playground runs", status_code=404)
+    with contextlib.suppress(RunError):  # it may have ended meanwhile: the same outcome
+        await get_manager(request).stop(run_id, "stopped by the user (from a reopened page)")
+    return HTMLResponse(f'<div class="reattach-run" role="status">Stopped run {run_id[:4]}.</div>')
+
+
 @router.post("/ui/runs/{run_id}/{action}")
 async def control(request: Request, run_id: str, action: str) -> Response:
     manager = get_manager(request)
