@@ -19,6 +19,7 @@ from app.settings import Settings, get_settings
 from app.web import (
     api,
     api_compare,
+    api_docs,
     api_files,
     api_import,
     hosting,
@@ -54,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Watch neural networks learn. See docs/API.md for the event stream.",
         lifespan=lifespan,
+        docs_url=None,  # our /docs serves the vendored Swagger UI (app/web/api_docs.py)
+        redoc_url=None,  # dropped: it needs a CDN and inline styles
     )
     app.state.settings = settings
     app.add_middleware(GZipMiddleware, minimum_size=1024)
@@ -61,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.install_error_handlers(app)
     api.install_openapi(app)
     app.include_router(api.router)
+    app.include_router(api_docs.router)
     app.include_router(ws.router)
     app.include_router(pages.router)
     app.include_router(pages_lessons.router)
