@@ -20,7 +20,7 @@ from app.nn.datasets import DATASETS
 from app.nn.previews import split_points
 from app.nn.spec import Spec, error_list, validate_spec
 from app.runs.errors import RunError
-from app.web import choices, ui_data, ui_runs
+from app.web import choices, field_messages, ui_data, ui_runs
 from app.web.deps import get_manager
 from app.web.forms import flatten, form_to_spec, layer_count, spec_to_values
 from app.web.page_runs import new_page_token, reattach_context
@@ -41,7 +41,8 @@ def limits(request: Request) -> Any:
 def controls_context(
     request: Request, values: dict[str, Any], errors: list[dict[str, str]]
 ) -> dict[str, Any]:
-    by_field = {e["field"]: e["message"] for e in errors}
+    errors = field_messages.for_page(errors)  # the control's label and a plain sentence
+    by_field = {e["field"]: e["text"] for e in errors}
     optimizer = choices.entry_or_default("optimizers", values.get("train.optimizer.name"))
     schedule = choices.entry_or_default("schedules", values.get("train.schedule.name"))
     regularised = any(
@@ -69,7 +70,7 @@ async def spec_from_query(request: Request) -> tuple[Spec, str]:
         return validate_spec(data, limits(request)), ""
     except ValueError as exc:  # includes pydantic's ValidationError
         detail = (
-            "; ".join(f"{e['field']}: {e['message']}" for e in error_list(exc))
+            field_messages.summary(error_list(exc))
             if isinstance(exc, ValidationError)
             else str(exc)
         )

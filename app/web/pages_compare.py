@@ -23,7 +23,7 @@ from app.nn.comparison_url import from_items, to_url_query
 from app.nn.datasets import DATASETS
 from app.nn.spec import error_list, validate_spec
 from app.runs.errors import Busy, RunError
-from app.web import choices
+from app.web import choices, field_messages
 from app.web.api_compare import get_service
 from app.web.compare_forms import (
     PRESETS,
@@ -107,9 +107,9 @@ def from_lesson(request: Request, slug: str) -> tuple[dict[str, Any], str]:
 
 def _text(exc: Exception) -> str:
     if isinstance(exc, PlanInvalid):
-        return "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors)
+        return field_messages.summary(exc.errors)
     if isinstance(exc, ValidationError):
-        return "; ".join(f"{e['field']}: {e['message']}" for e in error_list(exc))
+        return field_messages.summary(error_list(exc))
     return str(exc)
 
 

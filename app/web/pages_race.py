@@ -19,7 +19,7 @@ from app.nn.optim import OPTIMIZERS
 from app.nn.race import FUNCTIONS, MAX_RACERS, RaceSpec, validate_race
 from app.nn.spec import error_list
 from app.runs.errors import Busy, RunError
-from app.web import choices
+from app.web import choices, field_messages
 from app.web.api_compare import get_service
 from app.web.deps import client_id
 from app.web.ownership import owns_quietly
@@ -89,7 +89,7 @@ def race_context(request: Request, data: dict[str, Any]) -> tuple[dict[str, Any]
         spec: RaceSpec | None = validate_race(data, request.app.state.settings.limits())
         errors: list[dict[str, str]] = []
     except ValidationError as exc:
-        spec, errors = None, error_list(exc)
+        spec, errors = None, field_messages.for_page(error_list(exc))
     if spec is not None:
         racers = [r.model_dump(mode="json") for r in spec.racers]
         function, steps = spec.function, spec.steps
@@ -110,7 +110,7 @@ def race_context(request: Request, data: dict[str, Any]) -> tuple[dict[str, Any]
         values.update({f"racers.{i}.{k}": v for k, v in racer.items()})
     ctx = {
         "values": values,
-        "errors": {e["field"]: e["message"] for e in errors},
+        "errors": {e["field"]: e["text"] for e in errors},
         "error_summary": errors,
         "functions": [FUNCTIONS[k] for k in FUNCTIONS],
         "function": FUNCTIONS[function] if function in FUNCTIONS else None,  # noqa: SIM401

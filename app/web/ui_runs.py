@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from app.nn.spec import Spec, validate_spec
 from app.runs.errors import Busy, RunError
 from app.runs.live import BOUNDS
+from app.web import field_messages
 from app.web.deps import client_id, get_manager
 from app.web.forms import flatten, form_to_spec
 from app.web.ownership import NOT_YOURS, owns_quietly
@@ -180,7 +181,12 @@ async def apply_live(request: Request, run_id: str, spec: Spec) -> str:
         try:
             await get_manager(request).set_params(run["id"], changes)
         except RunError as exc:
-            return f"Could not apply live: {exc.detail}"
+            detail = exc.detail
+            if isinstance(detail, list):  # field errors name live keys: name their controls
+                detail = field_messages.summary(
+                    {**e, "field": LIVE_PATHS.get(e["field"], e["field"])} for e in detail
+                )
+            return f"Could not apply live: {detail}"
     if other:
         return "Other changes apply when you press Reset or Play."
     return (
