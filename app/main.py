@@ -31,6 +31,7 @@ from app.web import (
     ws,
     ws_compare,
 )
+from app.web.explorer import routes as explorer_routes
 
 ROOT = Path(__file__).resolve().parent.parent  # static/ and templates/ live beside app/
 
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ws.router)
     app.include_router(pages.router)
     app.include_router(pages_lessons.router)
+    app.include_router(explorer_routes.router)  # the backprop explorer (/explore)
     app.include_router(api_files.router)  # downloads and loss landscapes of runs
     app.include_router(api_import.router)  # TF Playground links, CSV and drawn datasets
     app.include_router(ui_data.router)  # the page's import/upload/export tools

@@ -98,10 +98,13 @@ def from_lesson(request: Request, slug: str) -> tuple[dict[str, Any], str]:
     lesson = LESSONS[slug]  # KeyError names the allowed slugs
     if lesson.comparison is None:
         raise ValueError(f"lesson {slug!r} is a single experiment: open it in the playground")
-    base = lesson.to_spec(limits(request)).model_dump(mode="json")
     members = [
         (label, s.model_dump(mode="json")) for label, s in member_specs(lesson, limits(request))
     ]
+    # The form's base experiment is the first member itself, so what it shows (activation,
+    # init, ...) is what some member really trains; the lesson file's base may leave those to
+    # each member and would show defaults (tanh) no member uses.
+    base = members[0][1]
     return request_from_specs(base, members, None), f"Lesson {lesson.number}: {lesson.title}"
 
 
