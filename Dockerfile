@@ -13,6 +13,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/venv/bin:$PATH
 
 RUN python -m venv /opt/venv
+# g++ compiles the fused training kernel (app/nn/fused) below, at image build, so that
+# Play never waits for a compiler.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends g++ \
+    && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
 # CPU-only PyTorch from PyTorch's CPU wheel index: PyPI's default build pulls CUDA (GBs).
@@ -21,7 +27,8 @@ COPY pyproject.toml README.md ./
 COPY app ./app
 # EXTRAS="[queue]" adds the job-queue client (Redis, Dramatiq, psycopg): the scale profile.
 ARG EXTRAS=""
-RUN pip install --no-cache-dir -e ".${EXTRAS}"
+RUN pip install --no-cache-dir -e ".${EXTRAS}" \
+    && python -m app.nn.fused.build
 COPY static ./static
 COPY templates ./templates
 
