@@ -26,6 +26,28 @@ constexpr float kLnEps = 1e-5f;  // nn.LayerNorm's default
 
 inline float sigmoidf(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
+// tanh as a rational function (the minimax coefficients of Eigen's float tanh, MPL-2.0;
+// clamped at +-7.9988):
+// within ~1 ulp on average (max 6.5 ulp near saturation, where the slope is ~0) of the
+// exact value, like torch's own vectorised tanh, and it vectorises, where a libm call per
+// element cost half of a [8, 8] tanh step.
+inline float fast_tanh(float x) {
+  const float c = 7.99881172180175781f;
+  const float xc = std::min(std::max(x, -c), c);
+  const float x2 = xc * xc;
+  float p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
+  p = x2 * p + -8.60467152213735e-11f;
+  p = x2 * p + 5.12229709037114e-08f;
+  p = x2 * p + 1.48572235717979e-05f;
+  p = x2 * p + 6.37261928875436e-04f;
+  p = x2 * p + 4.89352455891786e-03f;
+  p = xc * p;
+  float q = x2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
+  q = x2 * q + 2.26843463243900e-03f;
+  q = x2 * q + 4.89352518554385e-03f;
+  return std::fabs(x) < 0.0004f ? x : p / q;
+}
+
 inline float act_forward(int act, float x) {
   switch (act) {
     case RELU: return x > 0.0f ? x : 0.0f;
@@ -34,9 +56,26 @@ inline float act_forward(int act, float x) {
     case GELU: return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f));
     case SILU: return x / (1.0f + std::exp(-x));
     case SOFTPLUS: return x > 20.0f ? x : std::log1p(std::exp(x));
-    case TANH: return std::tanh(x);
+    case TANH: return fast_tanh(x);
     case SIGMOID: return sigmoidf(x);
     default: return x;
+  }
+}
+
+// One activation over n values: the switch outside the loop, so the loop vectorises.
+void act_forward_n(int act, const float* x, float* y, int64_t n) {
+  switch (act) {
+    case TANH:
+      for (int64_t i = 0; i < n; ++i) y[i] = fast_tanh(x[i]);
+      return;
+    case RELU:
+      for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+      return;
+    case LINEAR:
+      std::copy(x, x + n, y);
+      return;
+    default:
+      for (int64_t i = 0; i < n; ++i) y[i] = act_forward(act, x[i]);
   }
 }
 
@@ -278,7 +317,7 @@ class Net {
         }
         pre = L.pre.data();
       }
-      for (int64_t i = 0; i < n; ++i) L.a[i] = act_forward(L.act, pre[i]);
+      act_forward_n(L.act, pre, L.a.data(), n);
       for (int64_t i = 0; i < n; ++i) {
         float h = L.a[i];
         if (L.mask) h = h * (L.mask[i] * L.drop_scale);
@@ -378,11 +417,13 @@ class Net {
   }
 
   void backward(int64_t B) {
-    std::vector<float> dnext = dout_;  // d loss / d (this layer's output)
+    std::vector<float>& dnext = dnext_;  // d loss / d (this layer's output)
+    dnext.assign(dout_.begin(), dout_.end());
     for (int64_t l = int64_t(layers_.size()) - 1; l >= 0; --l) {
       Layer& L = layers_[l];
       const int64_t ni = L.n_in, no = L.n_out, n = B * no;
-      std::vector<float> dz(n);
+      std::vector<float>& dz = dz_;
+      dz.resize(n);
       const float* pre = L.ln ? L.pre.data() : L.z.data();
       for (int64_t i = 0; i < n; ++i) {
         float g = dnext[i];
@@ -420,7 +461,8 @@ class Net {
         }
       }
       if (l == 0) break;
-      std::vector<float> din(B * ni);
+      std::vector<float>& din = din_;
+      din.resize(B * ni);
       for (int64_t r = 0; r < B; ++r)
         for (int64_t k = 0; k < ni; ++k) {
           float acc = 0.0f;
@@ -552,7 +594,7 @@ class Net {
   std::vector<Layer> layers_;
   std::vector<Slot> slots_;
   std::vector<std::vector<float>> before_;
-  std::vector<float> dout_;
+  std::vector<float> dout_, dnext_, dz_, din_;
   int opt_, loss_;
   int64_t classes_;
   int64_t steps_ = 0;
