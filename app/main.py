@@ -11,6 +11,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from app import __version__
 from app.cpus import configure_torch, cpu_limit
 from app.runs.executors import make_executor
 from app.runs.service import Service  # RunManager + comparisons and races (issue 5)
@@ -53,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="Backprop Playground",
-        version="0.1.0",
+        version=__version__,
         description="Watch neural networks learn. See docs/API.md for the event stream.",
         lifespan=lifespan,
         docs_url=None,  # our /docs serves the vendored Swagger UI (app/web/api_docs.py)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import re
 import secrets
 from dataclasses import fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.cpus import cpu_limit
+from app.netranges import parse_networks
 from app.nn.spec import Limits
 
 
@@ -31,7 +34,7 @@ class Settings(BaseSettings):
 
     # Server.
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = 8000  # unset: $PORT if the platform sets it (Render, Heroku-likes), else 8000
     data_dir: Path = Path("data")
     database_url: str = ""  # default: sqlite file in data_dir
 
@@ -86,6 +89,18 @@ class Settings(BaseSettings):
     metrics: bool = True  # Prometheus text at /metrics
     log_format: str = "text"  # text | json (JSON lines carrying the run id)
 
+    # ---- Platforms (issue 15; docs/HOSTING.md) ---------------------------------------
+    # Pages that may show the app in a frame: CSP frame-ancestors sources separated by
+    # spaces, e.g. "https://huggingface.co" for a Space. Anything but 'none' also issues
+    # the visitor cookie SameSite=None; Secure; Partitioned: a cross-site frame drops a
+    # Lax cookie, and every request would be a new visitor.
+    frame_ancestors: str = "'none'"
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (the rate limit keys on
+    # the client address): addresses or CIDR ranges, comma separated, or "private" (the
+    # private, loopback and link-local ranges platform proxies connect from). Empty:
+    # nobody, the peer address is the client (a server exposed directly).
+    trusted_proxies: str = ""
+
     # ---- Export, import and loss landscape (issue 7) ---------------------------------
     max_upload_bytes: int = 1_000_000  # a CSV dataset upload (rows are capped by max_samples)
     datasets_max_points: int = 2_000_000  # stored custom datasets, all together (oldest go)
@@ -108,8 +123,34 @@ class Settings(BaseSettings):
     queue_stream_len: int = 2048  # events kept per run in Redis (approximate MAXLEN)
     queue_retention_seconds: float = 3600.0  # an ended run's Redis keys expire after this
 
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _frame_ancestors(cls, value: str) -> str:
+        sources = value.split()
+        if not sources or sources == ["'none'"]:
+            return "'none'"
+        bad = [s for s in sources if not FRAME_SOURCE.fullmatch(s)]
+        if bad:
+            raise ValueError(
+                f"frame_ancestors: {bad[0]!r} is not a CSP source such as https://example.org, "
+                "'self' or 'none' (alone)"
+            )
+        return " ".join(sources)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        parse_networks(value)  # a typo must stop the server, not silently trust nobody
+        return value
+
     @model_validator(mode="after")
     def _hosting(self) -> Settings:
+        if "port" not in self.model_fields_set and os.environ.get("PORT"):
+            # Render and most PaaS say where to listen in $PORT; PLAYGROUND_PORT wins.
+            port = os.environ["PORT"]
+            if not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"PORT={port!r} is not a TCP port number")
+            self.port = int(port)
         if not self.secret_key:
             self.secret_key = secrets.token_hex(32)
         if self.demo:
@@ -130,6 +171,21 @@ class Settings(BaseSettings):
 
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'playground.db'}"
+
+    def embeddable(self) -> bool:
+        """Whether another site may frame the app (then cookies must be cross-site)."""
+        return self.frame_ancestors != "'none'"
+
+
+# A CSP source expression allowed in frame-ancestors: 'self', a scheme ("https:") or a
+# host source ("https://*.example.org:8443"); no quotes, commas or semicolons that could
+# end the directive and smuggle another into the header.
+FRAME_SOURCE = re.compile(
+    r"'self'|\*|[a-z][a-z0-9+.-]*:|"
+    r"(?:[a-z][a-z0-9+.-]*://)?(?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*"  # scheme, host
+    r"(?::(?:\d{1,5}|\*))?(?:/[\w./~%-]*)?",  # port, path
+    re.IGNORECASE,
+)
 
 
 # Demo mode on a small shared host (2 vCPU): what one visitor may ask of it. Caps apply

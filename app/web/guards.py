@@ -3,7 +3,7 @@
 - `BodyLimit`: request bodies are capped before any handler reads them (413): urlencoded
   form posts at `max_form_bytes`, anything else at `max_body_bytes`.
 - `SecurityHeaders`: a CSP without inline script or style, nosniff, Referrer-Policy and
-  frame-ancestors 'none' on every HTTP response.
+  frame-ancestors (settings.frame_ancestors, 'none' by default) on every HTTP response.
 - `OriginCheck`: a WebSocket handshake from another site's page is refused (403) so a
   page elsewhere cannot drive runs with a visitor's cookie; no Origin (a script, not a
   browser) and same-origin are allowed.
@@ -108,9 +108,17 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
+def with_frame_ancestors(csp: str, sources: str) -> str:
+    return csp.replace("frame-ancestors 'none'", f"frame-ancestors {sources}")
+
+
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, frame_ancestors: str = "'none'") -> None:
         self.app = app
+        self.csp = with_frame_ancestors(CSP, frame_ancestors)
+        # X-Frame-Options knows no allow-list: it stays DENY unless embedding is allowed,
+        # and then frame-ancestors alone decides (browsers prefer it anyway).
+        self.frame_options = [(b"x-frame-options", b"DENY")] if frame_ancestors == "'none'" else []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -118,10 +126,10 @@ class SecurityHeaders:
             return
         extra = [
             # /docs too: its Swagger UI is vendored and started by a script file.
-            (b"content-security-policy", CSP.encode()),
+            (b"content-security-policy", self.csp.encode()),
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"same-origin"),
-            (b"x-frame-options", b"DENY"),
+            *self.frame_options,
             (b"cross-origin-opener-policy", b"same-origin"),
         ]
 

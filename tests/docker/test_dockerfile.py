@@ -218,7 +218,7 @@ def check_image_facts(box: Container) -> None:
     assert box.user == "1000"
     assert box.env["PLAYGROUND_DEMO"] == "1"
     assert box.volumes == ["/data"] and box.env["PLAYGROUND_DATA_DIR"] == box.path("/data")
-    assert box.exposed == [box.env["PLAYGROUND_PORT"]] == ["8000"]
+    assert box.exposed == ["8000"] and "PLAYGROUND_PORT" not in box.env  # $PORT may move it
     assert box.cmd == ["backprop", "serve"] and box.healthcheck[:3] == [
         "python",
         "-m",
@@ -247,7 +247,8 @@ def check_image_facts(box: Container) -> None:
 
 def serve_and_train(box: Container) -> None:
     port = free_port()
-    env = {**box.env, "PLAYGROUND_PORT": str(port), "PLAYGROUND_HOST": "127.0.0.1"}
+    # The platform's way (Render sets PORT): the server and its HEALTHCHECK both follow it.
+    env = {**box.env, "PORT": str(port), "PLAYGROUND_HOST": "127.0.0.1"}
     health = subprocess.run(box.healthcheck, cwd=box.workdir, env=env, capture_output=True)
     assert health.returncode == 1  # nothing listens yet: unhealthy
     log = box.root / "server.log"
