@@ -29,6 +29,7 @@ from app.web import (
     pages_lessons,
     pages_race,
     ui_data,
+    versioning,
     ws,
     ws_compare,
 )
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ws_compare.router)
     app.include_router(pages_compare.router)
     app.include_router(pages_race.router)
+    versioning.install(app)  # /api/v1/... names the routes declared under /api/...
     if (ROOT / "static").is_dir():
         app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     if (ROOT / "templates").is_dir():

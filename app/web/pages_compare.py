@@ -233,7 +233,7 @@ async def compare_play(request: Request) -> Response:
                     await service.control_job("comparison", current_id, "resume")
                 return run_panel(request, await service.comparison(current_id))
             await service.control_job("comparison", current_id, "stop")
-    wait = check_create_rate(request)
+    wait = await check_create_rate(request)
     if wait > 0:
         return run_panel(request, None, too_many_message(wait), 429)
     try:

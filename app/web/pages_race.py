@@ -166,7 +166,7 @@ async def race_play(request: Request) -> Response:
     if current and await owns_quietly(request, current):
         with contextlib.suppress(RunError):  # it may have ended already
             await service.control_job("race", current, "stop")
-    wait = check_create_rate(request)
+    wait = await check_create_rate(request)
     if wait > 0:
         return run_panel(request, None, too_many_message(wait), 429)
     try:

@@ -112,7 +112,7 @@ async def _play(
         with contextlib.suppress(RunError):  # it may have ended meanwhile
             await manager.stop(run["id"])
     await stop_others(request, key, None)  # free this page's slots before asking for one
-    wait = check_create_rate(request)
+    wait = await check_create_rate(request)
     if wait > 0:
         return panel(request, None, too_many_message(wait), 429), None
     try:
