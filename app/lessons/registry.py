@@ -1,5 +1,7 @@
-"""Lessons: one JSON file per lesson under content/ (NN-slug.json, NN = the concept's row in
-CONCEPTS.md; concept 21 has two lessons), loaded into one registry.
+"""Lessons: one JSON file per lesson under content/ (NN-slug.json, NN = the lesson's number:
+1, 2, 3, ... in gallery order, one number per lesson), loaded into one registry. Each lesson
+also names its `concept`, the row of CONCEPTS.md it teaches (concept 21, the choice of loss,
+has two lessons: classification and outliers).
 
 A lesson is data, not a code path: a title, our explanation, the charts to watch, and either
 one experiment spec or one comparison (a base spec plus per-member overrides). Every spec is
@@ -15,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
+from urllib.parse import urlencode
 
 from pydantic import (
     BaseModel,
@@ -26,6 +29,7 @@ from pydantic import (
 )
 
 from app.nn.compare.plan import deep_merge
+from app.nn.explain import ExplainSpec
 from app.nn.spec.experiment import Limits, Spec, error_text, validate_spec
 
 # The charts and diagnostics a lesson may point at; the UI highlights these panels.
@@ -90,13 +94,17 @@ class Comparison(_Strict):
 
 class Lesson(_Strict):
     slug: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
-    number: int = Field(ge=1, le=24, description="the concept's row in CONCEPTS.md")
+    number: int = Field(ge=1, le=99, description="the lesson's place in the gallery, 1, 2, ...")
+    concept: int = Field(ge=1, le=99, description="the row of CONCEPTS.md it teaches")
     title: str = Field(min_length=3, max_length=80)
     summary: str = Field(min_length=10, max_length=160, description="one line for the gallery")
     explanation: Explanation
     watch: list[str] = Field(min_length=1)
     spec: dict[str, Any] | None = None
     comparison: Comparison | None = None
+    explore: dict[str, Any] | None = Field(
+        None, description="a backprop-explorer setup (app.nn.explain.ExplainSpec) to link to"
+    )
 
     @field_validator("watch")
     @classmethod
@@ -118,7 +126,24 @@ class Lesson(_Strict):
                 raise ValueError(f"spec: {error_text(exc)}") from None
         else:
             member_specs(self)
+        if self.explore is not None:
+            try:
+                ExplainSpec.model_validate(self.explore).experiment()
+            except ValidationError as exc:
+                raise ValueError(f"explore: {exc.errors()[0]['msg']}") from None
         return self
+
+    def explore_query(self) -> str:
+        """The explorer link's query string ("" when the lesson has none)."""
+        if self.explore is None:
+            return ""
+        spec = ExplainSpec.model_validate(self.explore)
+        pairs = {
+            k: ",".join(map(str, v)) if isinstance(v, list) else v
+            for k, v in spec.model_dump().items()
+            if k in self.explore
+        }
+        return urlencode(pairs)
 
     @property
     def kind(self) -> str:
@@ -172,7 +197,11 @@ def _read_all() -> dict[str, Lesson]:
         if lesson.slug in lessons:
             raise ValueError(f"duplicate lesson slug {lesson.slug!r} in {item.name}")
         lessons[lesson.slug] = lesson
-    return dict(sorted(lessons.items(), key=lambda kv: (kv[1].number, kv[0])))
+    ordered = dict(sorted(lessons.items(), key=lambda kv: (kv[1].number, kv[0])))
+    numbers = [lesson.number for lesson in ordered.values()]
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise ValueError(f"lesson numbers must be 1..{len(numbers)}, each once: {numbers}")
+    return ordered
 
 
 @cache

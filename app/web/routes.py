@@ -13,6 +13,8 @@ from app.web.compare import pages as compare_pages
 from app.web.compare import socket as compare_socket
 from app.web.data import api as data_api
 from app.web.data import tools as data_tools
+from app.web.explorer import routes as explorer_routes
+from app.web.hosting import api_docs
 from app.web.lessons import pages as lesson_pages
 from app.web.playground import pages as playground_pages
 from app.web.race import pages as race_pages
@@ -22,9 +24,11 @@ from app.web.runs import socket as runs_socket
 
 ROUTERS: list[APIRouter] = [
     runs_api.router,
+    api_docs.router,  # /docs: the vendored Swagger UI
     runs_socket.router,
     playground_pages.router,
     lesson_pages.router,
+    explorer_routes.router,  # the backprop explorer (/explore)
     run_files.router,  # downloads and loss landscapes of runs
     data_api.router,  # TF Playground links, CSV and drawn datasets
     data_tools.router,  # the page's import/upload/export tools

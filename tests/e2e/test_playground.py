@@ -36,7 +36,9 @@ def test_build_play_pause_step_reset_and_share(
     page.fill("input[name='train.optimizer.lr']", "100")
     page.dispatch_event("input[name='train.optimizer.lr']", "change")
     error = page.wait_for_selector(".error[data-field='train.optimizer.lr']")
-    assert "out of range" in error.inner_text()
+    assert error.inner_text() == "Learning rate must be between 1e-06 and 10.0 (it is 100.0)."
+    summary = page.inner_text("#error-summary")
+    assert "Learning rate must be between" in summary and "train.optimizer" not in summary
     assert page.input_value("input[name='train.optimizer.lr']") == "100"
     page.fill("input[name='train.optimizer.lr']", "0.02")
     page.dispatch_event("input[name='train.optimizer.lr']", "change")

@@ -108,6 +108,8 @@ class LiveServer:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
         self.sock.bind(("127.0.0.1", 0))
         self.port: int = self.sock.getsockname()[1]
+        # As `backprop serve` runs it: X-Forwarded-For is the app's business (hosting/proxies.py).
+        config.setdefault("proxy_headers", False)
         self.server = uvicorn.Server(
             uvicorn.Config(self.app, log_level="warning", lifespan="on", **config)
         )

@@ -59,7 +59,7 @@ def test_api_conforms_to_its_schema(case: Any) -> None:
 
 def test_schema_documents_our_error_shapes(live: LiveServer) -> None:
     raw = httpx.get(live.http + "/openapi.json").json()
-    pause = raw["paths"]["/api/runs/{run_id}/pause"]["post"]["responses"]
+    pause = raw["paths"]["/api/v1/runs/{run_id}/pause"]["post"]["responses"]
     assert {"403", "404", "409", "422", "429"} <= set(pause)
     ref = pause["422"]["content"]["application/json"]["schema"]["$ref"]
     assert ref.endswith("/FieldErrors")

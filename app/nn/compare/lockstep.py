@@ -276,7 +276,18 @@ class Comparison:
         rec = start_record(self.specs[member], self.data, self.init)
         if member:
             del rec["points"]
-        return {**rec, "member": member, "label": self.labels[member], "mode": self.mode}
+        if self.trainers:
+            t = self.trainers[member]
+            engine = {"path": t.engine, "reason": t.engine_reason}
+        else:
+            engine = {"path": "stacked", "reason": "the members train together, batched"}
+        return {
+            **rec,
+            "member": member,
+            "label": self.labels[member],
+            "mode": self.mode,
+            "engine": engine,
+        }
 
     def _batched(self) -> Iterator[Record]:
         for i in range(len(self.specs)):

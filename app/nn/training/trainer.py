@@ -24,6 +24,7 @@ from app.nn.choices.losses import loss_function
 from app.nn.choices.optimizers import LIVE_GROUP_KEYS, OPTIMIZERS, build_optimizer
 from app.nn.choices.schedules import Schedule
 from app.nn.data.points import Data, featurize, make_data
+from app.nn.fused import choose_engine, fused_steps
 from app.nn.measure.metrics import (
     StepMeter,
     evaluate,
@@ -73,7 +74,13 @@ def output_width(spec: Spec, data: Data) -> int:
 class Trainer:
     """One experiment: data, model, optimizer and the loop state."""
 
-    def __init__(self, spec: Spec, data: Data | None = None, model: Network | None = None):
+    def __init__(
+        self,
+        spec: Spec,
+        data: Data | None = None,
+        model: Network | None = None,
+        engine: str = "auto",
+    ):
         self.spec = spec
         seeds = derived_seeds(spec.seed)
         self.data = data or build_data(spec)
@@ -128,6 +135,9 @@ class Trainer:
         self.best: dict[str, Any] | None = None  # early stopping: best val loss + weights
         self.initial_loss: float | None = None
         self.started = time.perf_counter()
+        # "auto": the fused kernel where it covers the configuration (app/nn/fused).
+        self.engine, self.engine_reason = choose_engine(self, engine)
+        self._fused = fused_steps(self) if self.engine == "fused" else None
 
     # ---- live control -------------------------------------------------------------------
     def set_hparams(self, **changes: Any) -> dict[str, Any]:
@@ -151,6 +161,8 @@ class Trainer:
             else:
                 raise ValueError(f"{key}: not live-tunable for {self.opt_name}")
             applied[key] = value
+        if self._fused is not None:
+            self._fused.configure()
         return applied
 
     def stop(self) -> None:
@@ -221,6 +233,8 @@ class Trainer:
         return loss, pen if pen is not None else torch.zeros(())
 
     def _train_step(self, xb: torch.Tensor, yb: torch.Tensor, raw: torch.Tensor) -> Record:
+        if self._fused is not None:
+            return self._fused.train_step(xb, yb, raw)
         t = self.spec.train
         lr = self.hp["lr"] * self.schedule.factor(self.step)
         for group in self.optimizer.param_groups:
@@ -359,6 +373,7 @@ class Trainer:
             "total_steps": self.total_steps,
             "params": sum(p.numel() for p in self.model.parameters()),
             "chance_loss": math.log(classes) if self.task != "regression" else None,
+            "engine": {"path": self.engine, "reason": self.engine_reason},
             "points": {
                 k: {"x": s.raw.tolist(), "y": s.y.tolist()} for k, s in self.data.splits().items()
             },

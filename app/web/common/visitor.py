@@ -60,9 +60,14 @@ def read_visitor(secret: bytes, scope: Scope) -> str | None:
 class VisitorMiddleware:
     """Puts the visitor id in scope["state"]["visitor"]; sets the cookie when new."""
 
-    def __init__(self, app: ASGIApp, secret: str) -> None:
+    def __init__(self, app: ASGIApp, secret: str, embeddable: bool = False) -> None:
         self.app = app
         self.secret = secret.encode()
+        # In a frame on another site a SameSite=Lax cookie is never sent back, so every
+        # request would be a new visitor. SameSite=None requires Secure; Partitioned
+        # (CHIPS) keys the cookie to the embedding site, which browsers that block
+        # third-party cookies still accept.
+        self.embeddable = embeddable
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -76,10 +81,14 @@ class VisitorMiddleware:
         if scope["type"] == "websocket" or not fresh:
             await self.app(scope, receive, send)
             return
-        secure = "; Secure" if scope.get("scheme") == "https" else ""
+        attributes = "SameSite=Lax"
+        if self.embeddable:
+            attributes = "SameSite=None; Secure; Partitioned"
+        elif scope.get("scheme") == "https":
+            attributes += "; Secure"
         cookie = (
             f"{COOKIE}={make_cookie_value(self.secret, visitor)}; Path=/; Max-Age={MAX_AGE}; "
-            f"HttpOnly; SameSite=Lax{secure}"
+            f"HttpOnly; {attributes}"
         )
 
         async def send_with_cookie(message: Message) -> None:

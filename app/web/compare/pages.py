@@ -23,7 +23,7 @@ from app.nn.compare.url import from_items, to_url_query
 from app.nn.data.points import DATASETS
 from app.nn.spec.experiment import error_list, validate_spec
 from app.runs.errors import Busy, RunError
-from app.web.common import choices
+from app.web.common import choices, field_messages
 from app.web.common.deps import client_id, get_service
 from app.web.compare.forms import (
     PRESETS,
@@ -97,18 +97,21 @@ def from_lesson(request: Request, slug: str) -> tuple[dict[str, Any], str]:
     lesson = LESSONS[slug]  # KeyError names the allowed slugs
     if lesson.comparison is None:
         raise ValueError(f"lesson {slug!r} is a single experiment: open it in the playground")
-    base = lesson.to_spec(limits(request)).model_dump(mode="json")
     members = [
         (label, s.model_dump(mode="json")) for label, s in member_specs(lesson, limits(request))
     ]
+    # The form's base experiment is the first member itself, so what it shows (activation,
+    # init, ...) is what some member really trains; the lesson file's base may leave those to
+    # each member and would show defaults (tanh) no member uses.
+    base = members[0][1]
     return request_from_specs(base, members, None), f"Lesson {lesson.number}: {lesson.title}"
 
 
 def _text(exc: Exception) -> str:
     if isinstance(exc, PlanInvalid):
-        return "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors)
+        return field_messages.summary(exc.errors)
     if isinstance(exc, ValidationError):
-        return "; ".join(f"{e['field']}: {e['message']}" for e in error_list(exc))
+        return field_messages.summary(error_list(exc))
     return str(exc)
 
 
@@ -229,7 +232,7 @@ async def compare_play(request: Request) -> Response:
                     await service.control_job("comparison", current_id, "resume")
                 return run_panel(request, await service.comparison(current_id))
             await service.control_job("comparison", current_id, "stop")
-    wait = check_create_rate(request)
+    wait = await check_create_rate(request)
     if wait > 0:
         return run_panel(request, None, too_many_message(wait), 429)
     try:

@@ -3,7 +3,7 @@
 - `BodyLimit`: request bodies are capped before any handler reads them (413): urlencoded
   form posts at `max_form_bytes`, anything else at `max_body_bytes`.
 - `SecurityHeaders`: a CSP without inline script or style, nosniff, Referrer-Policy and
-  frame-ancestors 'none' on every HTTP response.
+  frame-ancestors (settings.frame_ancestors, 'none' by default) on every HTTP response.
 - `OriginCheck`: a WebSocket handshake from another site's page is refused (403) so a
   page elsewhere cannot drive runs with a visitor's cookie; no Origin (a script, not a
   browser) and same-origin are allowed.
@@ -50,14 +50,6 @@ CSP = (
     "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-# FastAPI's /docs and /redoc pages load Swagger UI / ReDoc from a CDN with an inline script.
-DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-)
-DOCS_PATHS = ("/docs", "/redoc")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -116,21 +108,28 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
+def with_frame_ancestors(csp: str, sources: str) -> str:
+    return csp.replace("frame-ancestors 'none'", f"frame-ancestors {sources}")
+
+
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, frame_ancestors: str = "'none'") -> None:
         self.app = app
+        self.csp = with_frame_ancestors(CSP, frame_ancestors)
+        # X-Frame-Options knows no allow-list: it stays DENY unless embedding is allowed,
+        # and then frame-ancestors alone decides (browsers prefer it anyway).
+        self.frame_options = [(b"x-frame-options", b"DENY")] if frame_ancestors == "'none'" else []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = scope.get("path", "")
-        csp = DOCS_CSP if path.startswith(DOCS_PATHS) else CSP
         extra = [
-            (b"content-security-policy", csp.encode()),
+            # /docs too: its Swagger UI is vendored and started by a script file.
+            (b"content-security-policy", self.csp.encode()),
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"same-origin"),
-            (b"x-frame-options", b"DENY"),
+            *self.frame_options,
             (b"cross-origin-opener-policy", b"same-origin"),
         ]
 

@@ -1,9 +1,10 @@
-"""Rate limit on creating runs: a token bucket per client address, in memory.
+"""Rate limit on creating runs: a token bucket per client address, in memory, or with
+the queue executor a window shared by every web server in Redis (app.web.hosting.shared_limits).
 
 A visitor id costs nothing to replace (drop the cookie), an address does, so the bucket
-is keyed by the peer address (uvicorn resolves X-Forwarded-For for trusted proxies).
-Every endpoint that starts training (a run, a comparison, a race) calls
-`check_create_rate` or depends on `limit_creation`.
+is keyed by the client address (behind a trusted proxy, the one it forwards:
+app.web.hosting.proxies). Every endpoint that starts training (a run, a comparison, a race)
+awaits `check_create_rate` or depends on `limit_creation`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi import HTTPException
 from starlette.requests import HTTPConnection
 
 from app.web.common.deps import get_app_settings
+from app.web.hosting.shared_limits import SharedWindow
 
 MAX_CLIENTS = 10_000  # buckets kept; full (idle) buckets are dropped first
 
@@ -47,23 +49,37 @@ class TokenBucket:
             del self.buckets[key]
 
 
-def _bucket(conn: HTTPConnection) -> TokenBucket | None:
+class LocalBucket:
+    """The in-process limiter: one server, or several that need not share."""
+
+    def __init__(self, per_minute: float, burst: int) -> None:
+        self.bucket = TokenBucket(per_minute, burst)
+
+    async def take(self, key: str) -> float:
+        return self.bucket.take(key)
+
+
+def _limiter(conn: HTTPConnection) -> LocalBucket | SharedWindow | None:
     settings = get_app_settings(conn)
     if settings.create_per_minute <= 0:
         return None
-    bucket: TokenBucket | None = getattr(conn.app.state, "create_bucket", None)
-    if bucket is None:
-        bucket = TokenBucket(settings.create_per_minute, settings.create_burst)
-        conn.app.state.create_bucket = bucket
-    return bucket
+    limiter: LocalBucket | SharedWindow | None = getattr(conn.app.state, "create_limiter", None)
+    if limiter is None:
+        rate, burst = settings.create_per_minute, settings.create_burst
+        if settings.executor == "queue":  # several servers: one count for all of them
+            limiter = SharedWindow(settings.redis_url, settings.queue_prefix, rate, burst)
+        else:
+            limiter = LocalBucket(rate, burst)
+        conn.app.state.create_limiter = limiter
+    return limiter
 
 
-def check_create_rate(conn: HTTPConnection) -> float:
+async def check_create_rate(conn: HTTPConnection) -> float:
     """0.0 if this client may start a run now, else the seconds to wait."""
-    bucket = _bucket(conn)
-    if bucket is None:
+    limiter = _limiter(conn)
+    if limiter is None:
         return 0.0
-    return bucket.take(conn.client.host if conn.client else "unknown")
+    return await limiter.take(conn.client.host if conn.client else "unknown")
 
 
 def too_many_message(wait: float) -> str:
@@ -72,7 +88,7 @@ def too_many_message(wait: float) -> str:
 
 async def limit_creation(conn: HTTPConnection) -> None:
     """FastAPI dependency for endpoints that start training: 429 with Retry-After."""
-    wait = check_create_rate(conn)
+    wait = await check_create_rate(conn)
     if wait > 0:
         raise HTTPException(
             429, too_many_message(wait), headers={"Retry-After": str(math.ceil(wait))}

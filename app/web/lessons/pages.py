@@ -20,15 +20,15 @@ from app.nn.spec.url import to_url_query
 
 router = APIRouter(include_in_schema=False)
 
-# Gallery sections by concept number (CONCEPTS.md rows); a lesson with a number not listed
-# here lands in "More lessons", so adding a lesson never needs an edit here.
+# Gallery sections by concept (CONCEPTS.md rows); a lesson whose concept is not listed here
+# lands in "More lessons", so adding a lesson never needs an edit here.
 GROUPS: tuple[tuple[str, str, frozenset[int]], ...] = (
     ("Representation", "what depth, width and nonlinearity buy", frozenset({1, 2})),
     ("Initialisation", "where the weights start matters", frozenset({3, 4})),
     (
         "Gradient flow",
         "how the gradient reaches (or fails to reach) the first layers",
-        frozenset({5, 6, 7, 20}),
+        frozenset({25, 5, 6, 7, 20}),
     ),
     (
         "Optimizers and learning rates",
@@ -77,7 +77,7 @@ def grouped() -> list[dict[str, Any]]:
     members: list[list[Lesson]] = [[] for _ in GROUPS]
     more: list[Lesson] = []
     for lesson in LESSONS.values():
-        home = next((i for i, g in enumerate(GROUPS) if lesson.number in g[2]), None)
+        home = next((i for i, g in enumerate(GROUPS) if lesson.concept in g[2]), None)
         (more if home is None else members[home]).append(lesson)
     sections = [
         {"title": title, "blurb": blurb, "lessons": lessons}
@@ -127,6 +127,7 @@ def lesson_context(lesson: Lesson) -> dict[str, Any]:
         "watch": watch_items(lesson),
         "launches": launches(lesson),
         "compare": f"/compare?lesson={lesson.slug}" if lesson.comparison else "",
+        "explore": f"/explore?{lesson.explore_query()}" if lesson.explore else "",
         "prev": LESSONS[numbers[at - 1]] if at > 0 else None,
         "next": LESSONS[numbers[at + 1]] if at + 1 < len(numbers) else None,
     }

@@ -20,11 +20,12 @@ from app.nn.data.points import DATASETS
 from app.nn.spec.experiment import Spec, error_list, validate_spec
 from app.nn.training.previews import split_points
 from app.runs.errors import RunError
-from app.web.common import choices
+from app.web.common import choices, field_messages
 from app.web.common.deps import get_service
 from app.web.data import tools as ui_data
 from app.web.playground import transport as ui_runs
 from app.web.playground.forms import flatten, form_to_spec, layer_count, spec_to_values
+from app.web.playground.page_runs import new_page_token, reattach_context
 from app.web.playground.previews import dataset_svg
 
 router = APIRouter(include_in_schema=False)
@@ -42,7 +43,8 @@ def limits(request: Request) -> Any:
 def controls_context(
     request: Request, values: dict[str, Any], errors: list[dict[str, str]]
 ) -> dict[str, Any]:
-    by_field = {e["field"]: e["message"] for e in errors}
+    errors = field_messages.for_page(errors)  # the control's label and a plain sentence
+    by_field = {e["field"]: e["text"] for e in errors}
     optimizer = choices.entry_or_default("optimizers", values.get("train.optimizer.name"))
     schedule = choices.entry_or_default("schedules", values.get("train.schedule.name"))
     regularised = any(
@@ -70,7 +72,7 @@ async def spec_from_query(request: Request) -> tuple[Spec, str]:
         return validate_spec(data, limits(request)), ""
     except ValueError as exc:  # includes pydantic's ValidationError
         detail = (
-            "; ".join(f"{e['field']}: {e['message']}" for e in error_list(exc))
+            field_messages.summary(error_list(exc))
             if isinstance(exc, ValidationError)
             else str(exc)
         )
@@ -79,17 +81,20 @@ async def spec_from_query(request: Request) -> tuple[Spec, str]:
         ), f"This link could not be opened ({detail}); showing the defaults."
 
 
-def render_playground(
+async def render_playground(
     request: Request, spec: Spec, notice: str = "", run: Any = None
 ) -> HTMLResponse:
     values = spec_to_values(spec.model_dump(mode="json"))
     ctx = controls_context(request, values, [])
+    token = new_page_token()
     ctx.update(
         nav="play",
         notice=notice,
         run=run,
         dataset=DATASETS[spec.data.dataset],
         message="",
+        page_token=token,
+        **await reattach_context(request, token, run),
     )
     return templates(request).TemplateResponse(request, "playground.html", ctx)
 
@@ -97,7 +102,7 @@ def render_playground(
 @router.get("/", response_class=HTMLResponse)
 async def playground(request: Request) -> HTMLResponse:
     spec, notice = await spec_from_query(request)
-    return render_playground(request, spec, notice)
+    return await render_playground(request, spec, notice)
 
 
 def apply_action(tree: dict[str, Any], action: str, seed_source: random.Random) -> None:
@@ -185,8 +190,10 @@ async def run_page(request: Request, run_id: str) -> HTMLResponse:
         spec = validate_spec(run["spec"], limits(request))
     except (RunError, ValidationError):
         spec, _ = validate_spec({}, limits(request)), ""
-        return render_playground(request, spec, f"There is no run {run_id!r}; showing defaults.")
-    return render_playground(request, spec, run=run)
+        return await render_playground(
+            request, spec, f"There is no run {run_id!r}; showing defaults."
+        )
+    return await render_playground(request, spec, run=run)
 
 
 @router.get("/ui/data")

@@ -16,11 +16,13 @@ from pydantic import ValidationError
 from app.nn.spec.experiment import Spec, validate_spec
 from app.runs.errors import Busy, RunError
 from app.runs.service.live_changes import BOUNDS
+from app.web.common import field_messages
 from app.web.common.deps import client_id, get_service
 from app.web.data.tools import attach_points
 from app.web.hosting.ownership import NOT_YOURS, owns_quietly
 from app.web.hosting.ratelimit import check_create_rate, too_many_message
 from app.web.playground.forms import flatten, form_to_spec
+from app.web.playground.page_runs import page_key, page_runs, stop_others
 
 router = APIRouter(include_in_schema=False)
 
@@ -66,22 +68,35 @@ async def current_run(request: Request, run_id: str) -> dict[str, Any] | None:
         return None
 
 
-async def form_spec(request: Request) -> tuple[dict[str, Any], str]:
+async def form_spec(request: Request) -> tuple[dict[str, Any], str, str]:
+    """(spec tree, the page's current run id, the page's key for PageRuns)."""
     form = await request.form()
     tree = form_to_spec([(k, str(v)) for k, v in form.multi_items()])
     await attach_points(request, tree, form)  # custom points named by ui.pts
-    return tree, str(form.get("ui.run") or "")
+    return tree, str(form.get("ui.run") or ""), page_key(request, str(form.get("ui.page") or ""))
 
 
 @router.post("/ui/play", response_class=HTMLResponse)
 async def play(request: Request) -> Response:
-    """Start a run from the form; resume the current one when it is paused and unchanged."""
+    """Start a run from the form; resume the current one when it is paused and unchanged.
+
+    Clicks of one page are handled one at a time, and each stops every other run the page
+    started: after any burst of Play and Reset clicks only the last click's run trains."""
+    tree, run_id, key = await form_spec(request)
+    async with page_runs(request).lock(key):
+        response, kept = await _play(request, tree, run_id, key)
+        await stop_others(request, key, kept)
+    return response
+
+
+async def _play(
+    request: Request, tree: dict[str, Any], run_id: str, key: str
+) -> tuple[Response, str | None]:
     manager = get_service(request)
-    tree, run_id = await form_spec(request)
     try:
         spec = validate_spec(tree, request.app.state.settings.limits())
     except ValidationError:
-        return panel(request, None, "Fix the highlighted settings first.", 422)
+        return panel(request, None, "Fix the highlighted settings first.", 422), None
     run = await current_run(request, run_id)
     if run is not None and not await owns_quietly(request, run["id"]):
         run = None  # someone else's run (a shared link): train our own copy, leave theirs
@@ -92,28 +107,46 @@ async def play(request: Request) -> Response:
             if run["status"] == "paused":
                 await manager.resume(run["id"])
                 run = await manager.get(run["id"])
-            return panel(request, run)
-        await manager.stop(run["id"])
-    wait = check_create_rate(request)
+            page_runs(request).add(key, client_id(request), run["id"])
+            return panel(request, run), run["id"]
+        with contextlib.suppress(RunError):  # it may have ended meanwhile
+            await manager.stop(run["id"])
+    await stop_others(request, key, None)  # free this page's slots before asking for one
+    wait = await check_create_rate(request)
     if wait > 0:
-        return panel(request, None, too_many_message(wait), 429)
+        return panel(request, None, too_many_message(wait), 429), None
     try:
         created = await manager.create(resolved, client_id(request))
     except RunError as exc:
-        return panel(request, None, str(exc.detail), 429 if isinstance(exc, Busy) else 409)
-    return panel(request, await manager.get(created["id"]))
+        status = 429 if isinstance(exc, Busy) else 409
+        return panel(request, None, str(exc.detail), status), None
+    page_runs(request).add(key, client_id(request), created["id"])
+    return panel(request, await manager.get(created["id"])), created["id"]
 
 
 @router.post("/ui/reset", response_class=HTMLResponse)
 async def reset(request: Request) -> Response:
-    """Stop the current run; the next Play starts from fresh weights."""
-    _, run_id = await form_spec(request)
-    run = await current_run(request, run_id)
-    mine = run is not None and await owns_quietly(request, run["id"])
-    if run is not None and mine and run["status"] in ("running", "paused", "queued"):
-        with contextlib.suppress(RunError):
-            await get_service(request).stop(run["id"])
+    """Stop the current run and every other run this page started; the next Play starts
+    from fresh weights."""
+    _, run_id, key = await form_spec(request)
+    async with page_runs(request).lock(key):
+        run = await current_run(request, run_id)
+        mine = run is not None and await owns_quietly(request, run["id"])
+        if run is not None and mine and run["status"] in ("running", "paused", "queued"):
+            with contextlib.suppress(RunError):
+                await get_service(request).stop(run["id"])
+        await stop_others(request, key, None)
     return panel(request, None, "Reset: press Play to train from fresh weights.")
+
+
+@router.post("/ui/reattach/{run_id}/stop", response_class=HTMLResponse)
+async def stop_unwatched(request: Request, run_id: str) -> Response:
+    """The reattach offer's "stop": only a run this visitor started from a playground page."""
+    if run_id not in page_runs(request).of_visitor(client_id(request)):
+        return Response("not one of your playground runs", status_code=404)
+    with contextlib.suppress(RunError):  # it may have ended meanwhile: the same outcome
+        await get_service(request).stop(run_id, "stopped by the user (from a reopened page)")
+    return HTMLResponse(f'<div class="reattach-run" role="status">Stopped run {run_id[:4]}.</div>')
 
 
 @router.post("/ui/runs/{run_id}/{action}")
@@ -148,7 +181,12 @@ async def apply_live(request: Request, run_id: str, spec: Spec) -> str:
         try:
             await get_service(request).set_params(run["id"], changes)
         except RunError as exc:
-            return f"Could not apply live: {exc.detail}"
+            detail = exc.detail
+            if isinstance(detail, list):  # field errors name live keys: name their controls
+                detail = field_messages.summary(
+                    {**e, "field": LIVE_PATHS.get(e["field"], e["field"])} for e in detail
+                )
+            return f"Could not apply live: {detail}"
     if other:
         return "Other changes apply when you press Reset or Play."
     return (

@@ -19,7 +19,7 @@ from app.nn.choices.optimizers import OPTIMIZERS
 from app.nn.race.race import FUNCTIONS, MAX_RACERS, RaceSpec, validate_race
 from app.nn.spec.experiment import error_list
 from app.runs.errors import Busy, RunError
-from app.web.common import choices
+from app.web.common import choices, field_messages
 from app.web.common.deps import client_id, get_service
 from app.web.compare.pages import COLORS
 from app.web.hosting.ownership import owns_quietly
@@ -88,7 +88,7 @@ def race_context(request: Request, data: dict[str, Any]) -> tuple[dict[str, Any]
         spec: RaceSpec | None = validate_race(data, request.app.state.settings.limits())
         errors: list[dict[str, str]] = []
     except ValidationError as exc:
-        spec, errors = None, error_list(exc)
+        spec, errors = None, field_messages.for_page(error_list(exc))
     if spec is not None:
         racers = [r.model_dump(mode="json") for r in spec.racers]
         function, steps = spec.function, spec.steps
@@ -109,7 +109,7 @@ def race_context(request: Request, data: dict[str, Any]) -> tuple[dict[str, Any]
         values.update({f"racers.{i}.{k}": v for k, v in racer.items()})
     ctx = {
         "values": values,
-        "errors": {e["field"]: e["message"] for e in errors},
+        "errors": {e["field"]: e["text"] for e in errors},
         "error_summary": errors,
         "functions": [FUNCTIONS[k] for k in FUNCTIONS],
         "function": FUNCTIONS[function] if function in FUNCTIONS else None,  # noqa: SIM401
@@ -165,7 +165,7 @@ async def race_play(request: Request) -> Response:
     if current and await owns_quietly(request, current):
         with contextlib.suppress(RunError):  # it may have ended already
             await service.control_job("race", current, "stop")
-    wait = check_create_rate(request)
+    wait = await check_create_rate(request)
     if wait > 0:
         return run_panel(request, None, too_many_message(wait), 429)
     try:

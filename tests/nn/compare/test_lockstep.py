@@ -190,7 +190,14 @@ def test_start_records_match_the_trainer_and_points_are_sent_once() -> None:
     spec = comparison([{}, {"optimizer": {"lr": 0.1}}])
     starts = [r for r in Comparison(spec).records() if r["kind"] == "start"]
     alone = next(Trainer(spec.member_spec(0)).records())
-    assert {k: v for k, v in starts[0].items() if k not in ("member", "label", "mode")} == alone
+    own = ("member", "label", "mode", "engine")
+    assert {k: v for k, v in starts[0].items() if k not in own} == {
+        k: v for k, v in alone.items() if k != "engine"
+    }
+    # Batched members run the stacked step; a sequential member says which path it runs.
+    assert starts[0]["engine"]["path"] == "stacked" and starts[0]["mode"] == "batched"
+    seq = [r for r in Comparison(spec, mode="sequential").records() if r["kind"] == "start"]
+    assert seq[0]["engine"] == alone["engine"] and alone["engine"]["path"] == "fused"
     assert "points" not in starts[1] and starts[1]["total_steps"] == alone["total_steps"]
     assert [s["label"] for s in starts] == ["sgd lr=0.03", "sgd lr=0.1"]
 

@@ -56,6 +56,7 @@ def test_a_run_streams_contiguous_events_that_account_for_every_step() -> None:
     assert [e["seq"] for e in events] == list(range(7, 7 + len(events)))
     assert events[0]["type"] == "status" and events[0]["status"] == "running"
     assert events[1]["type"] == "start" and events[1]["total_steps"] == 100
+    assert events[1]["engine"]["path"] == "fused"  # the start record's field reaches the stream
     frames = [e for e in events if e["type"] == "metrics"]
     assert sum(f["steps"] for f in frames) == 100  # every optimizer step is in some frame
     assert frames[0]["step"] == 0 and "eval" in frames[0]  # the initial evaluation

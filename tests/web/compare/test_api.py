@@ -96,6 +96,7 @@ def test_a_comparison_trains_its_members_and_each_member_is_a_run(client: TestCl
         assert own[-1]["type"] == "status" and own[-1]["status"] == "finished"
         start = next(e for e in own if e["type"] == "start")
         assert start["points"]["train"]["x"]  # every member run shows the data
+        assert start["engine"]["path"] in ("stacked", "fused") and start["engine"]["reason"]
     assert client.get(f"/api/runs/{cid}").status_code == 404  # the comparison is no run
 
     # The comparison's own stream: tagged, strictly increasing, ending with its status.

@@ -57,21 +57,37 @@ def test_a_link_restores_the_comparison_and_a_bad_one_says_why(client: TestClien
     assert re.search(r'<option value="moons"|value="moons" checked', page.text)
     bad = client.get("/compare?d=moons&m=o~adam&m=o~adam!lr~100")
     notice = NOTICE.search(bad.text)
-    assert notice and "member 2" in notice.group(1) and "out of range" in notice.group(1)
+    assert notice and "member 2" in notice.group(1) and "must be between" in notice.group(1)
     assert "showing the default comparison" in notice.group(1)
     assert "unknown URL key" in NOTICE.search(client.get("/compare?zz=1&m=-&m=-").text).group(1)  # type: ignore[union-attr]
 
 
 def test_lessons_open_with_their_members_and_overrides(client: TestClient) -> None:
     page = client.get("/compare?lesson=momentum")
-    assert "Lesson 9" in NOTICE.search(page.text).group(1)  # type: ignore[union-attr]
+    assert "Lesson 11" in NOTICE.search(page.text).group(1)  # type: ignore[union-attr]
     labels = re.findall(r'name="members\.\d+\.label" value="([^"]*)"', page.text)
     assert labels == ["SGD", "momentum", "Nesterov"]
     arch = client.get("/compare?lesson=nonlinearity")
-    assert "activation=linear (layers 1, 2, 3)" in arch.text  # a member's model override, kept
+    # The base is the first member (linear); the other keeps its model override.
+    assert "activation=tanh (layers 1, 2, 3)" in arch.text
     for slug, words in (("nope", "unknown lesson"), ("softmax-temperature", "single experiment")):
         text = NOTICE.search(client.get(f"/compare?lesson={slug}").text)
         assert text and words in text.group(1), (slug, text)
+
+
+def test_a_lessons_base_experiment_is_one_its_members_train(client: TestClient) -> None:
+    """The base shown for a lesson is its first member: no activation no member uses."""
+    from app.lessons.registry import LESSONS, member_specs
+
+    for slug, lesson in LESSONS.items():
+        if lesson.comparison is None or not member_specs(lesson)[0][1].model.layers:
+            continue
+        page = client.get(f"/compare?lesson={slug}").text
+        select = re.search(r'name="model\.layers\.0\.activation"[^>]*>(.*?)</select>', page, re.S)
+        assert select, slug
+        shown = re.search(r'<option value="([a-z_]+)"[^>]*selected', select.group(1))
+        first = member_specs(lesson)[0][1].model.layers[0].activation
+        assert shown and shown.group(1) == first, (slug, shown and shown.group(1), first)
 
 
 def test_the_form_validates_members_by_field_and_writes_the_link(client: TestClient) -> None:

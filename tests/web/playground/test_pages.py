@@ -72,7 +72,7 @@ def test_bad_value_shows_message_next_to_control_and_keeps_input(client: TestCli
     assert resp.status_code == 200
     assert "HX-Replace-Url" not in resp.headers
     assert 'data-field="train.optimizer.lr"' in resp.text
-    assert "out of range" in resp.text
+    assert "Learning rate must be between 1e-06 and 10.0 (it is 100.0)." in resp.text
     assert 'value="100"' in resp.text  # what the user typed is kept
 
 

@@ -154,6 +154,8 @@ def test_concurrent_runs_each_stream_completely(live: LiveServer) -> None:
                 replay = (await http.get(f"/api/runs/{run_id}/events")).json()["events"]
                 assert_complete(got, replay)
                 assert got[-1]["status"] == "finished" and got[-1]["summary"]["step"] == 300
+                start = next(e for e in got if e["type"] == "start")  # which engine, and why
+                assert start["engine"]["path"] == "fused" and start["engine"]["reason"], start
             # Two workers, three runs: the third waited in the queue, its position said so.
             positions = [e["position"] for e in results[2][0] if e.get("status") == "queued"]
             assert positions == sorted(positions, reverse=True) and positions[-1] >= 1
