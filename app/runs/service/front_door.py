@@ -137,7 +137,7 @@ class RunService:
         return await self.reads.events(run_id, after)
 
     def follow(self, run_id: str, after: int) -> AsyncIterator[list[Event]]:
-        return self.run_reads.follow(run_id, after)
+        return self.reads.follow(run_id, after)
 
     # ---- artifacts and datasets -------------------------------------------------------------
     async def weights(self, run_id: str) -> Artifact:

@@ -3,6 +3,7 @@ the links from member runs to their comparison."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,6 +155,17 @@ class JobQueries:
                 events = await self.store.call(cstore.get_events, self.store, run_id, after)
                 return events, row["status"], row["last_seq"]
         return await self.reads.events(run_id, after)
+
+    async def follow(self, run_id: str, after: int) -> AsyncIterator[list[Event]]:
+        """RunQueries.follow, where a comparison that left memory replays its stored log."""
+        run = await self.core.lookup(run_id)
+        if run is None or run.deleted:
+            events, _, _ = await self.events(run_id, after)
+            if events:
+                yield events
+            return
+        async for batch in self.reads.follow(run_id, after):
+            yield batch
 
     async def get(self, run_id: str) -> dict[str, Any]:
         if run_id in self.jobs:
