@@ -21,7 +21,7 @@ def test_unwatched_runs_stop_outside_demo_mode_too(tmp_path: Path) -> None:
     assert Settings(data_dir=tmp_path, idle_run_seconds=0).idle_run_seconds == 0  # opt out
     with app_client(make_settings(tmp_path)) as client:
         manager = client.app.state.service  # type: ignore[attr-defined]
-        assert manager._reaper is not None  # the idle loop runs with the default settings
+        assert manager.control._reaper is not None  # the idle loop runs with the default settings
 
 
 def _play(client: object, token: str) -> str:

@@ -31,8 +31,8 @@ def worker_main(ctrl: Any, out: Any, nice: int, threads: int) -> None:
 
     torch.set_num_threads(threads)
     chan = Channel(ctrl.fileno(), out.fileno())
-    chan.send({"kind": "hello", "pid": os.getpid()})
     try:
+        chan.send({"kind": "hello", "pid": os.getpid()})
         while True:
             messages = deque(chan.poll(None))
             while messages:

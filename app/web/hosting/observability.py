@@ -44,7 +44,7 @@ class _ManagerCollector:
         self.app = app
 
     def collect(self) -> Iterator[Metric]:
-        manager = getattr(self.app.state, "manager", None)
+        manager = getattr(self.app.state, "service", None)  # RunService, once the lifespan started
         if manager is None:
             return
         by_status = Counter(r.status for r in manager.runs.values() if r.active)
