@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from app import __version__
 from app.cpus import configure_torch, cpu_limit
+from app.runs.demand import Demand
 from app.runs.executors import make_executor
 from app.runs.service import Service  # RunManager + comparisons and races (issue 5)
 from app.runs.store import Store
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         manager = Service(settings, Store(settings.db_url()), make_executor(settings))
         await manager.start()
         app.state.manager = manager
+        app.state.demand = Demand(manager.executor.control)  # snapshots as viewers consume
         try:
             yield
         finally:

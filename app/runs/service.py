@@ -83,6 +83,7 @@ class Service(JobQueries):
             return job
         options = {
             **job["options"],
+            "frame_rate": self.settings.comparison_frame_rate,
             "comparison_snapshot_rate": self.settings.comparison_snapshot_rate,
             "comparison_summary_rate": self.settings.comparison_summary_rate,
         }
