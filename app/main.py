@@ -25,6 +25,7 @@ from app.web import (
     api_files,
     api_import,
     hosting,
+    lesson_predict,
     pages,
     pages_compare,
     pages_lessons,
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(pages_lessons.router)
     app.include_router(explorer_routes.router)  # the backprop explorer (/explore)
+    app.include_router(lesson_predict.router)  # predict, then run (lesson pages)
     app.include_router(api_files.router)  # downloads and loss landscapes of runs
     app.include_router(api_import.router)  # TF Playground links, CSV and drawn datasets
     app.include_router(ui_data.router)  # the page's import/upload/export tools
