@@ -64,7 +64,15 @@ def test_exponent_labels_and_text_tags_pass_the_csp(page: Any, server: LiveServe
 
 def test_compare_and_race_pages_make_no_console_errors(page: Any, server: LiveServer) -> None:
     errors = record_console(page)
-    for path in ("/compare", "/race", "/lessons", "/runs", "/docs"):
+    for path in (
+        "/compare",
+        "/race",
+        "/lessons",
+        "/lessons/backprop",
+        "/explore",
+        "/runs",
+        "/docs",
+    ):
         page.goto(server.http + path)
         page.wait_for_load_state("networkidle")
         page.wait_for_timeout(300)
