@@ -162,6 +162,9 @@ def serve(
         # X-Forwarded-For is ours to read, from PLAYGROUND_TRUSTED_PROXIES only
         # (app.web.hosting.proxies): uvicorn's own default trusts 127.0.0.1.
         proxy_headers=False,
+        # Every viewer gets the same finished bytes: per-socket compression would redo
+        # zlib work per viewer on the event loop (snapshots are small pixels already).
+        ws_per_message_deflate=False,
         timeout_graceful_shutdown=5,
     )
 

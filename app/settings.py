@@ -52,8 +52,11 @@ class Settings(BaseSettings):
     max_paused_seconds: float = 900.0  # a paused run holds a worker; then it is stopped
 
     # Streaming.
-    frame_rate: float = 20.0  # metrics frames per second per run, at most
-    snapshot_rate: float = 4.0  # decision-boundary snapshots per second per run, at most
+    frame_rate: float = 60.0  # metrics frames per second per run, at most (display rate)
+    # Snapshots (boundary, weights, neuron pictures) follow what viewers consume, at most
+    # snapshot_rate a second; with nobody drawing them, snapshot_idle_rate (app.runs.events.demand).
+    snapshot_rate: float = 60.0
+    snapshot_idle_rate: float = 1.0
     event_buffer: int = 2048  # recent events per run kept exactly for replay
     history_points: int = 1000  # decimated metric frames kept per run (memory and db)
     keep_finished: int = 64  # finished runs whose full event log stays in memory
@@ -69,6 +72,7 @@ class Settings(BaseSettings):
     # ---- Comparisons and optimizer races (docs/API.md "Comparisons") -------------------
     # A comparison's metrics ticks follow frame_rate (one frame per member per tick); its
     # member pictures are taken one member at a time, round-robin, at this rate in all.
+    comparison_frame_rate: float = 20.0  # ticks a second (races: steps frames a second)
     comparison_snapshot_rate: float = 4.0
     comparison_summary_rate: float = 2.0  # live summary-table events per second
 

@@ -23,6 +23,7 @@ queue at its cap of 12, waits p50 3.9 s, max 10.8 s, positions only decrease; RS
 runs: bounded caches, not a leak); ~1,400 steps/s; event lag p50 <= 2.5 ms, p99 <= 50 ms.
 Bounded: it stops by itself after duration + a grace period. Loopback only.
 Run: .venv/bin/python bench/load.py [--duration 150] [--runs 16] [--clients 64] [--json]
+Viewers against training (steps/s alone vs watched, bytes per snapshot): --viewers.
 """
 
 from __future__ import annotations
@@ -321,6 +322,11 @@ def report(
 
 
 def main() -> int:
+    if "--viewers" in sys.argv:  # 8 runs of a 3x16 net and 32 viewers: bench/viewers.py
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from viewers import main as viewers
+
+        return viewers()
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.lessons.predict import SETTLERS
 from app.nn.compare.plan import deep_merge
 from app.nn.explain import ExplainSpec
 from app.nn.spec.experiment import Limits, Spec, error_text, validate_spec
@@ -67,6 +68,20 @@ class Explanation(_Strict):
     why: str = Field(min_length=20, description="the mechanism behind it")
 
 
+class Prediction(_Strict):
+    """Asked before the run; the run settles it (app/lessons/predict.py has the settler)."""
+
+    question: str = Field(min_length=10, max_length=300)
+    answers: list[str] = Field(min_length=2, max_length=4)
+
+    @field_validator("answers")
+    @classmethod
+    def _answers(cls, v: list[str]) -> list[str]:
+        if any(not 1 <= len(a) <= 120 for a in v) or len(set(v)) != len(v):
+            raise ValueError("answers are 1-120 characters each and all different")
+        return v
+
+
 class Member(_Strict):
     """One side of a comparison: a label and what differs from the base spec."""
 
@@ -102,6 +117,7 @@ class Lesson(_Strict):
     watch: list[str] = Field(min_length=1)
     spec: dict[str, Any] | None = None
     comparison: Comparison | None = None
+    predict: Prediction | None = None
     explore: dict[str, Any] | None = Field(
         None, description="a backprop-explorer setup (app.nn.explain.ExplainSpec) to link to"
     )
@@ -126,6 +142,8 @@ class Lesson(_Strict):
                 raise ValueError(f"spec: {error_text(exc)}") from None
         else:
             member_specs(self)
+        if self.predict is not None and self.slug not in SETTLERS:
+            raise ValueError(f"predict: no settler for {self.slug!r} in app/lessons/predict.py")
         if self.explore is not None:
             try:
                 ExplainSpec.model_validate(self.explore).experiment()

@@ -16,6 +16,7 @@ from app.web.data import tools as data_tools
 from app.web.explorer import routes as explorer_routes
 from app.web.hosting import api_docs
 from app.web.lessons import pages as lesson_pages
+from app.web.lessons import predict as lesson_predict
 from app.web.playground import pages as playground_pages
 from app.web.race import pages as race_pages
 from app.web.runs import api as runs_api
@@ -29,6 +30,7 @@ ROUTERS: list[APIRouter] = [
     playground_pages.router,
     lesson_pages.router,
     explorer_routes.router,  # the backprop explorer (/explore)
+    lesson_predict.router,  # predict, then run (lesson pages)
     run_files.router,  # downloads and loss landscapes of runs
     data_api.router,  # TF Playground links, CSV and drawn datasets
     data_tools.router,  # the page's import/upload/export tools

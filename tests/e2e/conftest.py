@@ -22,6 +22,10 @@ FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# The output picture is painted on a canvas under the plot (static/js/playground/boundary.js).
+BOUNDARY_PAINTED = """(() => { const c = document.getElementById('boundary-canvas');
+  if (!c || !c.width) return false;
+  return c.getContext('2d').getImageData(c.width >> 1, c.height >> 1, 1, 1).data[3] === 255; })()"""
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 

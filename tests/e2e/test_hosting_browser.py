@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import wait_js
+from tests.e2e.conftest import BOUNDARY_PAINTED, wait_js
 from tests.web.service import LiveServer, make_settings
 
 LOSS_POINTS = "document.getElementById('chart-loss').data?.[0]?.y?.filter(v => v !== null) ?? []"
@@ -96,7 +96,7 @@ def test_demo_page_under_csp_and_ownership(
     page.click("#btn-play")
     points = wait_js(page, f"(() => {{ const y = {LOSS_POINTS}; return y.length >= 10 && y; }})()")
     assert points[-1] < points[0], points
-    wait_js(page, "document.querySelectorAll('#plot-boundary .heatmaplayer image').length > 0")
+    wait_js(page, BOUNDARY_PAINTED)  # the decision boundary's pixels, on its canvas
     run_id = page.input_value("#run-id")
     assert run_id
     page.screenshot(path=str(artifacts / "demo-csp.png"))

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import numpy as np
 
+from app.nn.measure.pictures import decode
 from tests.e2e.conftest import wait_js
 from tests.web.service import LiveServer
 
@@ -31,7 +32,7 @@ def final_snapshot(server: LiveServer, run_id: str) -> dict[str, Any]:
     events = httpx.get(f"{server.http}/api/runs/{run_id}/events", timeout=30).json()["events"]
     start = next(e for e in events if e["type"] == "start")
     snap = [e for e in events if e["type"] == "snapshot"][-1]
-    return {"start": start, "snapshot": snap}
+    return {"start": start, "snapshot": decode(snap)}  # float16 weights as plain lists
 
 
 def numpy_logits(snap: dict[str, Any], x1: float, x2: float) -> np.ndarray:

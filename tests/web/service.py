@@ -111,7 +111,12 @@ class LiveServer:
         # As `backprop serve` runs it: X-Forwarded-For is the app's business (hosting/proxies.py).
         config.setdefault("proxy_headers", False)
         self.server = uvicorn.Server(
-            uvicorn.Config(self.app, log_level="warning", lifespan="on", **config)
+            uvicorn.Config(
+                self.app,
+                log_level="warning",
+                lifespan="on",
+                **{"ws_per_message_deflate": False, **config},  # as `backprop serve`
+            )
         )
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True

@@ -46,11 +46,11 @@ from app.nn.compare.stacked.rules import family
 from app.nn.compare.stacked.trainer import StackedTrainer
 from app.nn.data.points import Data
 from app.nn.measure.metrics import grid_picture, neuron_pictures, weight_lists
+from app.nn.measure.pictures import NEURON_PICTURE_MAX_UNITS
 from app.nn.models.mlp import Network, build_model
 from app.nn.records import Record
 from app.nn.spec.experiment import Spec
 from app.nn.training.trainer import (
-    NEURON_PICTURE_MAX_UNITS,
     Trainer,
     build_data,
     derived_seeds,

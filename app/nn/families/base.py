@@ -38,4 +38,8 @@ class Family(Entry):
     data: str = ""  # what it trains on, for people
     trainer: Callable[[Spec], FamilyTrainer] | None = None  # model + data + measurements
     export: Callable[[Spec], str] | None = None  # a runnable, readable PyTorch script
+    # The live picture of a trainer (size: the view's resolution; neurons: shown or not),
+    # encoded for the wire; the run loop streams it at the rate viewers consume it.
+    live_snapshot: Callable[[Any, int, bool], dict[str, Any]] | None = None
+    live_grid: int = 0  # the view's resolution, when the family draws a grid
     views: tuple[str, ...] = ()  # the live views the page shows for its runs

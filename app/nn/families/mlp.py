@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.nn.export.script import export_script
 from app.nn.families.base import Family
+from app.nn.measure import pictures
 from app.nn.training.trainer import Trainer
 
 MLP = Family(
@@ -13,5 +14,7 @@ MLP = Family(
     data="2-D points (toy datasets, drawn or uploaded points)",
     trainer=Trainer,
     export=export_script,
+    live_snapshot=pictures.snapshot,
+    live_grid=pictures.LIVE_GRID,
     views=("boundary", "network", "neurons", "charts", "diagnostics"),
 )

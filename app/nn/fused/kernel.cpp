@@ -219,18 +219,64 @@ class Net {
                            const std::vector<at::Tensor>& masks) {
     TORCH_CHECK(x.is_contiguous() && x.scalar_type() == at::kFloat, "x: contiguous float32");
     TORCH_CHECK(y.is_contiguous() && y.scalar_type() == at::kFloat, "y: contiguous float32");
-    const int64_t B = x.size(0);
-    TORCH_CHECK(x.size(1) == layers_[0].n_in, "x: wrong feature count");
+    TORCH_CHECK(x.dim() == 2 && x.size(1) == layers_[0].n_in, "x: wrong feature count");
+    TORCH_CHECK(y.numel() == x.size(0), "y: one target per row");
+    return run(x.data_ptr<float>(), y.data_ptr<float>(), x.size(0), lr, masks);
+  }
+
+  // The training set once, then per epoch its order (torch.randperm's): a step names its
+  // rows by position in that order, so no batch tensor is made per step.
+  void set_data(const at::Tensor& x, const at::Tensor& y) {
+    TORCH_CHECK(x.is_contiguous() && x.scalar_type() == at::kFloat, "x: contiguous float32");
+    TORCH_CHECK(y.is_contiguous() && y.scalar_type() == at::kFloat, "y: contiguous float32");
+    TORCH_CHECK(x.dim() == 2 && x.size(1) == layers_[0].n_in, "x: wrong feature count");
+    TORCH_CHECK(y.numel() == x.size(0), "y: one target per row");
+    data_x_ = x;
+    data_y_ = y;
+  }
+
+  void set_order(const at::Tensor& order) {
+    TORCH_CHECK(order.is_contiguous() && order.scalar_type() == at::kLong, "order: int64");
+    TORCH_CHECK(order.numel() == data_y_.numel(), "order: a permutation of the data");
+    order_ = order;
+  }
+
+  std::vector<double> step_rows(int64_t start, int64_t count, double lr,
+                                const std::vector<at::Tensor>& masks) {
+    TORCH_CHECK(order_.defined() && start >= 0 && count > 0 && start + count <= order_.numel(),
+                "rows outside the epoch's order");
+    const int64_t F = layers_[0].n_in, N = data_y_.numel();
+    const int64_t* idx = order_.data_ptr<int64_t>() + start;
+    const float* X = data_x_.data_ptr<float>();
+    const float* Y = data_y_.data_ptr<float>();
+    bx_.resize(count * F);
+    by_.resize(count);
+    for (int64_t r = 0; r < count; ++r) {
+      const int64_t i = idx[r];
+      TORCH_CHECK(i >= 0 && i < N, "order: index out of range");
+      std::copy(X + i * F, X + (i + 1) * F, bx_.begin() + r * F);
+      by_[r] = Y[i];
+    }
+    return run(bx_.data(), by_.data(), count, lr, masks);
+  }
+
+ private:
+  std::vector<double> run(const float* x, const float* y, int64_t B, double lr,
+                          const std::vector<at::Tensor>& masks) {
     size_t mi = 0;
     for (auto& L : layers_) {
       L.mask = nullptr;
       if (L.drop_scale > 0.0f) {
         TORCH_CHECK(mi < masks.size(), "one dropout mask per dropout layer");
-        L.mask = masks[mi++].data_ptr<float>();
+        const at::Tensor& m = masks[mi++];
+        TORCH_CHECK(m.is_contiguous() && m.scalar_type() == at::kFloat &&
+                        m.numel() == B * L.n_out,
+                    "dropout mask: B x units float32");
+        L.mask = m.data_ptr<float>();
       }
     }
-    forward(x.data_ptr<float>(), B);
-    const double loss = loss_and_grad(y.data_ptr<float>(), B);
+    forward(x, B);
+    const double loss = loss_and_grad(y, B);
     backward(B);
     const double penalty = penalize();
 
@@ -270,7 +316,6 @@ class Net {
     return rec;
   }
 
- private:
   static float* ptr(const at::Tensor& t) {
     TORCH_CHECK(t.is_contiguous() && t.scalar_type() == at::kFloat, "float32 contiguous");
     return t.data_ptr<float>();
@@ -591,6 +636,8 @@ class Net {
   }
 
   std::vector<at::Tensor> keep_;  // the tensors whose memory the pointers above use
+  at::Tensor data_x_, data_y_, order_;
+  std::vector<float> bx_, by_;
   std::vector<Layer> layers_;
   std::vector<Slot> slots_;
   std::vector<std::vector<float>> before_;
@@ -615,5 +662,8 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
                           std::vector<at::Tensor>, std::vector<at::Tensor>, int64_t, int64_t,
                           int64_t>())
       .def("configure", &Net::configure)
-      .def("step", &Net::step);
+      .def("step", &Net::step)
+      .def("set_data", &Net::set_data)
+      .def("set_order", &Net::set_order)
+      .def("step_rows", &Net::step_rows);
 }

@@ -9,6 +9,7 @@ as the holder of the live hyper-parameters)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -65,6 +66,8 @@ class FusedSteps:
             LOSSES[(trainer.task, loss)],
             trainer.data.info.classes,
         )
+        self.net.set_data(trainer.data.train.x, trainer.data.train.y)
+        self.no_masks: list[torch.Tensor] = []
         self.n_params = len(trainer.params)
         self.n_layers = len(trainer.weights)
         self.configure()
@@ -96,15 +99,27 @@ class FusedSteps:
         self.penalised = bool(hp["l1"] or hp["l2"])
         self.clipped = bool(clip)
 
-    def train_step(self, xb: torch.Tensor, yb: torch.Tensor, raw: torch.Tensor) -> Record:
+    def epoch(self, order: torch.Tensor, batch_size: int) -> Iterator[tuple[Any, Any, Any]]:
+        """The epoch's batches as (first row, end row, order): rows by position in the
+        epoch's order (the kernel gathers them), no tensor per batch."""
+        self.net.set_order(order)
+        n = len(order)
+        return ((i, min(i + batch_size, n), order) for i in range(0, n, batch_size))
+
+    def train_step(self, start: int, stop: int, order: torch.Tensor) -> Record:
         tr = self.trainer
         lr = tr.hp["lr"] * tr.schedule.factor(tr.step)
+        masks = self.no_masks
+        if self.dropouts:
+            masks = [torch.empty(stop - start, u).bernoulli_(1 - p) for u, p in self.dropouts]
         noise = tr.hp["input_noise"]
-        if noise:
+        if noise:  # the eager step's draw: randn of the batch's shape, then featurize
+            rows, train = order[start:stop], tr.data.train
+            raw = train.raw[rows]
             raw = raw + torch.randn(raw.shape, generator=tr.noise_gen) * noise
-            xb = featurize(raw, tr.data.features)
-        masks = [torch.empty(len(xb), units).bernoulli_(1 - p) for units, p in self.dropouts]
-        out = self.net.step(xb, yb, lr, masks)
+            out = self.net.step(featurize(raw, tr.data.features), train.y[rows], lr, masks)
+        else:
+            out = self.net.step_rows(start, stop - start, lr, masks)
         if tr.step == 0:
             for p, g in zip(tr.params, self.grads, strict=True):
                 p.grad = g

@@ -34,12 +34,12 @@ from app.nn.measure.metrics import (
     symmetry,
     weight_lists,
 )
+from app.nn.measure.pictures import NEURON_PICTURE_MAX_UNITS
 from app.nn.models.mlp import Network, batch_norm_problem, build_model, fast_forward
 from app.nn.records import Record
 from app.nn.spec.experiment import Spec
 
 DIVERGE_FACTOR = 1e4  # a batch loss this many times the initial loss (or >1e4) = diverged
-NEURON_PICTURE_MAX_UNITS = 48  # per-neuron pictures only for small nets
 
 
 def derived_seeds(seed: int) -> dict[str, int]:
@@ -182,14 +182,21 @@ class Trainer:
         bs = self.batch_size
         while self.epoch < self.spec.train.epochs:
             perm = torch.randperm(n, generator=self.order_gen)
-            # Shuffle once per epoch; each batch is then a view, not an index op per step.
-            xs, ys, raws = train.x[perm], train.y[perm], train.raw[perm]
-            batches = zip(xs.split(bs), ys.split(bs), raws.split(bs), strict=True)
+            batches: Iterator[tuple[Any, Any, Any]]
+            if self._fused is not None:  # the kernel gathers each batch's rows itself
+                batches = self._fused.epoch(perm, bs)
+            else:
+                # Shuffle once per epoch; each batch is then a view, not an index op per step.
+                xs, ys, raws = train.x[perm], train.y[perm], train.raw[perm]
+                batches = zip(xs.split(bs), ys.split(bs), raws.split(bs), strict=True)
             for i, (xb, yb, raw) in enumerate(batches):
                 if self._stop_requested:
                     yield self._end("stopped", "stopped by the user")
                     return
-                rec = self._train_step(xb, yb, raw)
+                if self._fused is not None:
+                    rec = self._fused.train_step(xb, yb, raw)  # (first row, end row, order)
+                else:
+                    rec = self._train_step(xb, yb, raw)
                 yield rec
                 if rec["diverged"]:
                     yield self._end("diverged", rec["diverged"])
@@ -233,8 +240,6 @@ class Trainer:
         return loss, pen if pen is not None else torch.zeros(())
 
     def _train_step(self, xb: torch.Tensor, yb: torch.Tensor, raw: torch.Tensor) -> Record:
-        if self._fused is not None:
-            return self._fused.train_step(xb, yb, raw)
         t = self.spec.train
         lr = self.hp["lr"] * self.schedule.factor(self.step)
         for group in self.optimizer.param_groups:

@@ -64,6 +64,14 @@ class Event:
     type: str
     data: bytes  # the whole event as JSON, ready to send
     meta: dict[str, Any] = field(default_factory=dict)
+    _text: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def text(self) -> str:
+        """The JSON as text, decoded once however many sockets send it."""
+        if self._text is None:
+            self._text = self.data.decode()
+        return self._text
 
     def payload(self) -> dict[str, Any]:
         result: dict[str, Any] = json.loads(self.data)

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from app.nn.spec.experiment import Spec
+from app.runs.events.demand import Demand
 from app.runs.events.stream import Event
 from app.runs.execution.base import Executor
 from app.runs.service.artifacts import RunArtifacts
@@ -41,6 +42,8 @@ class RunService:
         self.run_reads = RunQueries(self.manager)
         self.reads = JobQueries(self.manager, self.run_reads, self.jobs.jobs, self.jobs.member_of)
         self.artifacts = RunArtifacts(self.manager, self.reads)
+        # Snapshots at the rate viewers consume them (pictures pace themselves per run).
+        self.demand = Demand(executor.control)
 
     # ---- shared state the web layer reads ------------------------------------------------
     @property

@@ -56,6 +56,7 @@ class Jobs:
             return job
         options = {
             **job["options"],
+            "frame_rate": self.core.settings.comparison_frame_rate,
             "comparison_snapshot_rate": self.core.settings.comparison_snapshot_rate,
             "comparison_summary_rate": self.core.settings.comparison_summary_rate,
         }

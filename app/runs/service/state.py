@@ -98,6 +98,7 @@ def job_for(run: RunState, settings: Settings) -> dict[str, Any]:
         "options": {
             "frame_rate": settings.frame_rate,
             "snapshot_rate": settings.snapshot_rate,
+            "snapshot_idle_rate": settings.snapshot_idle_rate,
             "diagnostics_rate": settings.diagnostics_rate,
             "max_seconds": settings.max_run_seconds,
             "max_paused_seconds": settings.max_paused_seconds,

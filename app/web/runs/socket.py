@@ -4,8 +4,12 @@ Events are sent as text frames, exactly the JSON the worker produced; {"type":
 "heartbeat"} frames (no seq) keep idle sockets alive; the socket closes with 1000 after
 the run's terminal status event. A client may also send {"action": "pause" | "resume" |
 "stop" | "step" (+ "n") | "set" (+ params)} and gets {"type": "reply", ...} or
-{"type": "error", ...}. Each socket is its own task reading the run's bounded log with
-its own cursor, so a slow client only delays itself and never holds a backlog beyond it.
+{"type": "error", ...}; {"action": "view", "neurons": bool} says whether it shows the
+per-neuron pictures (snapshots carry them while some viewer does). Each socket is its own
+task reading the run's bounded log with its own cursor, so a slow client only delays
+itself and never holds a backlog beyond it. Every viewer gets the same text (decoded once
+per event), and the first viewer done sending a run's newest snapshot asks the worker for
+the next one (app.runs.events.demand): pictures flow at the rate viewers consume them.
 Unknown run: close code 4404.
 """
 
@@ -19,6 +23,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from app.runs.errors import NotFound, RunError
+from app.runs.events.demand import Demand
 from app.runs.service.front_door import RunService
 from app.web.common.deps import get_app_settings, get_service
 from app.web.hosting.observability import event_sent
@@ -58,10 +63,28 @@ async def _control(manager: RunService, run_id: str, message: Any) -> dict[str, 
 
 
 class _Socket:
-    def __init__(self, websocket: WebSocket, manager: RunService, run_id: str) -> None:
+    def __init__(
+        self, websocket: WebSocket, manager: RunService, run_id: str, demand: Demand | None = None
+    ) -> None:
         self.ws, self.manager, self.run_id = websocket, manager, run_id
         self.lock = asyncio.Lock()  # the sender and the control replies share the socket
         self.limit = get_app_settings(websocket).max_body_bytes
+        self.demand = demand  # runs only: comparisons and races pace their own pictures
+        self.neurons = False  # this viewer shows the per-neuron pictures
+
+    def view(self, message: dict[str, Any]) -> dict[str, Any]:
+        neurons = bool(message.get("neurons"))
+        if self.demand is not None:
+            self.demand.view(self.run_id, neurons, self.neurons)
+        self.neurons = neurons
+        return {"neurons": neurons}
+
+    def consumed(self, seq: int) -> None:
+        """This viewer sent snapshot `seq`: if it is the newest, ask for the next one."""
+        run = self.manager.runs.get(self.run_id) if self.demand is not None else None
+        newest = run.log.snapshot if run is not None else None
+        if self.demand is not None and newest is not None:
+            self.demand.consumed(self.run_id, seq, newest.seq)
 
     async def send(self, text: str) -> None:
         async with self.lock:
@@ -79,8 +102,11 @@ class _Socket:
                     raise ValueError(f"message larger than {self.limit} bytes")
                 reply: dict[str, Any] = {"type": "reply", "ok": True}
                 message = json.loads(raw)
-                await check_owner(self.ws, self.run_id)  # watching is open; control is not
-                reply.update(await _control(self.manager, self.run_id, message))
+                if isinstance(message, dict) and message.get("action") == "view":
+                    reply.update(self.view(message))  # what this viewer draws: open to all
+                else:
+                    await check_owner(self.ws, self.run_id)  # watching is open; control not
+                    reply.update(await _control(self.manager, self.run_id, message))
             except RunError as exc:
                 status = STATUS_OF.get(type(exc), 400)
                 reply = {"type": "error", "status": status, "detail": exc.detail}
@@ -112,10 +138,14 @@ class _Socket:
                     beat = {"type": "heartbeat", "run_id": self.run_id, "last_seq": cursor}
                     await self.send(json.dumps(beat))
                 for event in batch:
-                    await self.send(event.data.decode())
+                    await self.send(event.text)
                     event_sent(self.ws, event)
                     cursor = event.seq
+                    if event.type == "snapshot":
+                        self.consumed(event.seq)
         finally:
+            if self.demand is not None and self.neurons:
+                self.demand.view(self.run_id, False, True)
             receiver.cancel()
             with contextlib.suppress(BaseException):
                 await receiver
@@ -130,6 +160,7 @@ async def run_socket(websocket: WebSocket, run_id: str) -> None:
     # The client may vanish mid-send (RuntimeError: send after close): nothing to do.
     try:
         with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-            await _Socket(websocket, manager, run_id).stream(_after(websocket))
+            demand = manager.demand
+            await _Socket(websocket, manager, run_id, demand).stream(_after(websocket))
     finally:
         manager.viewers.leave(run_id)

@@ -1,39 +1,44 @@
-// Socket-to-chart glue: JSON frames from the run's WebSocket -> Plotly charts and counters.
-// Shared bits (palette, socket frames, test hooks) come from static/js/core.js.
+// Socket-to-page glue for the playground: JSON frames of the run's WebSocket -> curves,
+// counters, the output picture (boundary.js) and the network diagram (network.js).
+// Frames only update state; one requestAnimationFrame loop draws what changed since the
+// last animation frame: the newest picture, the curves' new points (Plotly.extendTraces,
+// chart by chart within a time budget) and the counters. Shared bits: static/js/core.js.
 (function () {
   "use strict";
-  const { $, COLORS, MAX_POINTS, CFG, DOMAIN, axis, half } = window.BP;
+  const { $, COLORS, SPLITS, MAX_POINTS, CFG, half } = window.BP;
   const DIVERGED_HELP = " The updates overshot: lower the learning rate, add gradient clipping or normalisation.";
-  const stats = BP.hook("__bp", { frames: 0, events: 0, firstFrameAt: null, playAt: null });
-  let S = null;         // state of the run being watched
-  let dirty = false;
+  const BUDGET_MS = 8;    // chart drawing per animation frame (at least one chart)
+  const CHARTS = ["chart-loss", "chart-acc", "chart-grad", "chart-ratio", "chart-lr"];
+  // Read by the browser tests and bench/live.py: frames = chart redraws, pictures = output
+  // pictures drawn, firstFrameAt = the first visible update after Play (playAt).
+  const stats = BP.hook("__bp", { frames: 0, chartFrames: 0, pictures: 0, events: 0, snapshots: 0,
+    firstFrameAt: null, playAt: null, epochShown: 0, drawMs: 0 });
+  let S = null;           // state of the run being watched
+  let gen = 0;            // bumps when drawn series must be rebuilt (options, halving, new run)
+  const drawn = {};       // chart id -> {gen, keys, lengths} of what Plotly shows
+  let turn = 0;           // the next chart in TURNS
 
   function fresh(runId) {
     return { runId, meta: null, steps: { step: [], epoch: [], loss: [], lr: [], grad: [], ratio: [] },
-             evals: { step: [], epoch: [], series: {} }, snapshot: null, speed: [] };
+             evals: { step: [], epoch: [], series: {} }, snapshot: null, snapDirty: false, last: null, speed: [] };
   }
+
+  // ---- state from frames ----------------------------------------------------------------
   function onMetrics(m) {
     const st = S.steps;
     st.step.push(m.step); st.epoch.push(m.epoch); st.loss.push(m.loss_mean ?? m.loss); st.lr.push(m.lr);
     (m.grad_w || []).forEach((g, i) => { (st.grad[i] = st.grad[i] || []).push(g); });
     (m.update_ratio || []).forEach((r, i) => { (st.ratio[i] = st.ratio[i] || []).push(r); });
-    // keep per-layer arrays aligned with step (a layer list never changes within a run)
-    if (st.step.length > MAX_POINTS) {
+    if (st.step.length > MAX_POINTS) {  // keep per-layer arrays aligned with step
       for (const k of ["step", "epoch", "loss", "lr"]) st[k] = half(st[k]);
       st.grad = st.grad.map(half); st.ratio = st.ratio.map(half);
+      gen += 1;
     }
     if (m.eval) onEval(m.eval);
-    $("step").textContent = m.step;
-    $("epoch").textContent = Math.floor(m.epoch);
+    S.last = m;
     const now = performance.now();
     S.speed.push([now, m.epoch]);
-    while (S.speed.length > 2 && now - S.speed[0][0] > 3000) S.speed.shift();
-    if (S.speed.length > 1) {
-      const [t0, e0] = S.speed[0];
-      const dt = (now - t0) / 1000;
-      if (dt > 0.2) $("speed").textContent = ((m.epoch - e0) / dt).toFixed(1);
-    }
-    dirty = true;
+    while (S.speed.length > 2 && now - S.speed[0][0] > 1500) S.speed.shift();
   }
 
   function onEval(ev) {
@@ -52,11 +57,12 @@
     if (E.step.length > MAX_POINTS) {
       E.step = half(E.step); E.epoch = half(E.epoch);
       for (const k of Object.keys(E.series)) E.series[k] = half(E.series[k]);
+      gen += 1;
     }
-    if (ev.train) $("train-loss").textContent = ev.train.loss.toFixed(4);
-    if (ev.test) $("test-loss").textContent = ev.test.loss.toFixed(4);
+    S.evalShown = ev;
   }
 
+  // ---- curves ---------------------------------------------------------------------------
   function ema(values, beta) {
     if (!beta) return values;
     let m = 0, n = 0;
@@ -66,91 +72,107 @@
       return m / (1 - Math.pow(beta, n));   // bias-corrected
     });
   }
-
+  function xKey() { return ($("opt-xaxis") && $("opt-xaxis").value) || "step"; }
   function layout(title, extra) {
     const logy = $("opt-logy") && $("opt-logy").checked;
     return Object.assign({
       title: { text: title, font: { size: 13 } }, margin: { l: 48, r: 10, t: 30, b: 32 },
       xaxis: { title: { text: xKey() }, autorange: true },
       legend: { orientation: "h", y: -0.3, font: { size: 10 } },
-      datarevision: stats.frames,  // the series grow in place: tell Plotly.react they changed
     }, extra || {}, { yaxis: Object.assign({ type: logy ? "log" : "linear", autorange: true }, (extra || {}).yaxis || {}) });
   }
-  function xKey() { return ($("opt-xaxis") && $("opt-xaxis").value) || "step"; }
-
-  function drawCharts() {
-    if (!S || !window.Plotly) return;
+  // Each chart: its traces (key, x, y, style) from the state, and its layout.
+  function series(id) {
     const st = S.steps, E = S.evals, x = st[xKey()], ex = E[xKey()];
     const beta = parseFloat(($("opt-smooth") || {}).value || 0);
     const names = (S.meta && S.meta.layers) || [];
-    const loss = [{ x, y: ema(st.loss, beta), name: "batch loss", line: { color: "#9aa5b1", width: 1 } }];
-    for (const [split, color] of [["train", "#0877bd"], ["val", "#2ca02c"], ["test", "#f59322"]]) {
-      if (E.series[`${split}_loss`]) loss.push({ x: ex, y: E.series[`${split}_loss`], name: `${split} loss`, line: { color } });
-    }
-    Plotly.react("chart-loss", loss, layout("Loss"), CFG);
-    const task = S.meta && S.meta.task;
-    const metric = task === "regression" ? "r2" : "acc";
-    const acc = ["train", "val", "test"].filter((s) => E.series[`${s}_${metric}`])
-      .map((s, i) => ({ x: ex, y: E.series[`${s}_${metric}`], name: `${s} ${metric === "r2" ? "R²" : "accuracy"}`, line: { color: ["#0877bd", "#2ca02c", "#f59322"][["train", "val", "test"].indexOf(s)] } }));
-    Plotly.react("chart-acc", acc, layout(metric === "r2" ? "R²" : "Accuracy", { yaxis: { type: "linear" } }), CFG);
-    const grad = st.grad.map((g, i) => ({ x, y: ema(g, beta), name: names[i] || `layer ${i + 1}`, line: { color: COLORS[i % COLORS.length] } }));
-    Plotly.react("chart-grad", grad, layout("Gradient norm per layer (weights)", { yaxis: { type: "log" } }), CFG);
-    const ratio = st.ratio.map((r, i) => ({ x, y: ema(r, beta), name: names[i] || `layer ${i + 1}`, line: { color: COLORS[i % COLORS.length] } }));
-    Plotly.react("chart-ratio", ratio, layout("Update / weight ratio", { yaxis: { type: "log" },
-      shapes: [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: 1e-3, y1: 1e-3, line: { dash: "dot", color: "#c8102e", width: 1 } }] }), CFG);
-    Plotly.react("chart-lr", [{ x, y: st.lr, name: "lr", line: { color: "#9467bd" } }], layout("Learning rate", { showlegend: false, yaxis: { type: "linear", rangemode: "tozero" } }), CFG);
-    stats.frames += 1;
-    if (stats.firstFrameAt === null && st.step.length) stats.firstFrameAt = performance.now();
-  }
-
-  // ---- decision boundary -------------------------------------------------------------------
-  function pointTraces(meta, showTest, dims) {
-    const traces = [];
-    const classColor = (y) => (meta.task === "multiclass" ? COLORS[y % COLORS.length] : (y > 0.5 ? "#0877bd" : "#f59322"));
-    for (const split of showTest ? ["train", "test"] : ["train"]) {
-      const p = meta.points && meta.points[split];
-      if (!p || !p.x.length) continue;
-      const xs = p.x.map((r) => r[0]);
-      const ys = dims === 1 ? p.y : p.x.map((r) => r[1]);
-      const color = meta.task === "regression" ? (dims === 1 ? "#333" : p.y.map((v) => (v >= 0 ? "#0877bd" : "#f59322"))) : p.y.map(classColor);
-      traces.push({ x: xs, y: ys, mode: "markers", type: "scatter", name: split, hoverinfo: "skip",
-        marker: { color, size: split === "train" ? 6 : 7, symbol: split === "train" ? "circle" : "diamond",
-                  line: { color: split === "train" ? "#fff" : "#000", width: 1 } } });
-    }
-    return traces;
-  }
-  function drawBoundary() {
-    if (!S || !S.meta || !window.Plotly) return;
-    const root = document.querySelector(".playground");
-    const dims = parseInt(root.dataset.dims || "2", 10);
-    const showTest = $("opt-test").checked, discrete = $("opt-discretize").checked;
-    const traces = [];
-    const snap = S.snapshot;
-    const lay = { margin: { l: 30, r: 10, t: 10, b: 30 }, showlegend: false, uirevision: "keep",
-      xaxis: { range: DOMAIN, zeroline: false }, yaxis: { range: dims === 1 ? [-2, 2] : DOMAIN, zeroline: false, scaleanchor: dims === 1 ? undefined : "x" } };
-    if (snap && snap.grid) {
-      const n = snap.grid.size, ax = axis(n), v = snap.grid.values;
-      if (dims === 1) {
-        const row = Math.floor(n / 2);
-        traces.push({ x: ax, y: v.slice(row * n, row * n + n), mode: "lines", name: "model", line: { color: "#0877bd", width: 3 } });
-      } else {
-        const z = [];
-        for (let r = 0; r < n; r++) {
-          z.push(v.slice(r * n, r * n + n).map((q) => (discrete ? (S.meta.task === "regression" ? Math.sign(q) : (S.meta.task === "binary" ? (q > 0.5 ? 1 : 0) : q)) : q)));
-        }
-        const multi = S.meta.task === "multiclass";
-        const k = Math.max(2, S.meta.classes || 2);
-        const scale = multi ? COLORS.slice(0, k).flatMap((c, i) => [[i / k, c], [(i + 1) / k, c]])
-          : [[0, "#f59322"], [0.5, "#eef0f2"], [1, "#0877bd"]];
-        traces.push({ type: "heatmap", x: ax, y: ax, z, colorscale: scale, showscale: false, opacity: multi ? 0.55 : 0.85,
-          zmin: multi ? -0.5 : (S.meta.task === "regression" ? -1 : 0), zmax: multi ? k - 0.5 : 1, hovertemplate: "%{z:.3f}<extra></extra>" });
+    const layer = (i) => names[i] || `layer ${i + 1}`;
+    if (id === "chart-loss") {
+      const out = [{ key: "batch", x, y: ema(st.loss, beta), name: "batch loss", line: { color: "#9aa5b1", width: 1 } }];
+      for (const split of ["train", "val", "test"]) {
+        const y = E.series[`${split}_loss`];
+        if (y) out.push({ key: split, x: ex, y, name: `${split} loss`, line: { color: SPLITS[split] } });
       }
+      return [out, layout("Loss")];
     }
-    traces.push(...pointTraces(S.meta, showTest, dims));
-    Plotly.react("plot-boundary", traces, lay, CFG);
+    if (id === "chart-acc") {
+      const metric = S.meta && S.meta.task === "regression" ? "r2" : "acc";
+      const out = ["train", "val", "test"].filter((s) => E.series[`${s}_${metric}`]).map((s) => ({ key: s, x: ex,
+        y: E.series[`${s}_${metric}`], name: `${s} ${metric === "r2" ? "R²" : "accuracy"}`, line: { color: SPLITS[s] } }));
+      return [out, layout(metric === "r2" ? "R²" : "Accuracy", { yaxis: { type: "linear" } })];
+    }
+    if (id === "chart-grad") {
+      return [st.grad.map((g, i) => ({ key: i, x, y: ema(g, beta), name: layer(i), line: { color: COLORS[i % COLORS.length] } })),
+        layout("Gradient norm per layer (weights)", { yaxis: { type: "log" } })];
+    }
+    if (id === "chart-ratio") {
+      return [st.ratio.map((r, i) => ({ key: i, x, y: ema(r, beta), name: layer(i), line: { color: COLORS[i % COLORS.length] } })),
+        layout("Update / weight ratio", { yaxis: { type: "log" },
+          shapes: [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: 1e-3, y1: 1e-3, line: { dash: "dot", color: "#c8102e", width: 1 } }] })];
+    }
+    return [[{ key: "lr", x, y: st.lr, name: "lr", line: { color: "#9467bd" } }],
+      layout("Learning rate", { showlegend: false, yaxis: { type: "linear", rangemode: "tozero" } })];
+  }
+  // Bring one chart up to date: append the new points, or rebuild it when its traces or
+  // options changed. Returns whether anything was drawn.
+  function drawChart(id) {
+    const el = $(id);
+    if (!el) return false;
+    const [traces, lay] = series(id);
+    const keys = traces.map((t) => t.key).join(","), xl = traces.map((t) => t.x.length), yl = traces.map((t) => t.y.length);
+    const d = drawn[id];
+    if (d && d.gen === gen && d.keys === keys && el.data) {
+      const grow = traces.map((t, i) => i).filter((i) => xl[i] > d.xl[i] || yl[i] > d.yl[i]);
+      if (!grow.length) return false;
+      Plotly.extendTraces(el, { x: grow.map((i) => traces[i].x.slice(d.xl[i])), y: grow.map((i) => traces[i].y.slice(d.yl[i])) }, grow);
+    } else {
+      // Copies: extendTraces appends to the arrays Plotly holds, never to our state.
+      const data = traces.map(({ key, ...t }) => Object.assign(t, { x: t.x.slice(), y: t.y.slice() }));
+      Plotly.react(el, data, lay, CFG);
+    }
+    drawn[id] = { gen, keys, xl, yl };
+    return true;
+  }
+  // A Plotly redraw costs ~5-10 ms on a quiet machine and ~50 ms on a busy one, whatever
+  // the number of points: charts take turns (the loss chart every other turn) while the
+  // frame's budget lasts, so pictures and counters keep the display rate.
+  const TURNS = ["chart-loss", "chart-acc", "chart-loss", "chart-grad", "chart-loss", "chart-ratio", "chart-loss", "chart-lr"];
+  function drawCharts(now) {
+    if (!S || !window.Plotly) return;
+    const start = performance.now();
+    for (let k = 0; k < TURNS.length; k++) {
+      const id = TURNS[turn];
+      turn = (turn + 1) % TURNS.length;
+      if (!drawChart(id)) continue;
+      if (id === "chart-loss") {
+        stats.frames += 1; stats.chartFrames += 1;
+        if (stats.firstFrameAt === null && S.steps.step.length) stats.firstFrameAt = now;
+      }
+      if (performance.now() - start > BUDGET_MS) break;
+    }
   }
 
-  // ---- status --------------------------------------------------------------------------------
+  // ---- counters (once per animation frame, from the newest frame) --------------------------
+  function drawCounters() {
+    const m = S && S.last;
+    if (!m || m === S.shownLast) return;
+    S.shownLast = m;
+    $("step").textContent = m.step;
+    $("epoch").textContent = Math.floor(m.epoch);
+    stats.epochShown = m.epoch;
+    if (S.speed.length > 1) {
+      const [t0, e0] = S.speed[0], [t1, e1] = S.speed[S.speed.length - 1];
+      if (t1 - t0 > 200) $("speed").textContent = ((e1 - e0) / ((t1 - t0) / 1000)).toFixed(1);
+    }
+    const ev = S.evalShown;
+    if (ev && ev !== S.evalDrawn) {
+      S.evalDrawn = ev;
+      if (ev.train && ev.train.loss !== null) $("train-loss").textContent = ev.train.loss.toFixed(4);
+      if (ev.test && ev.test.loss !== null) $("test-loss").textContent = ev.test.loss.toFixed(4);
+    }
+  }
+
+  // ---- status ---------------------------------------------------------------------------
   function onStatus(ev) {
     const st = ev.status;
     $("status").textContent = st + (st === "queued" && ev.position ? ` #${ev.position}` : "");
@@ -187,8 +209,7 @@
       const root = document.querySelector(".playground");
       root.dataset.dims = d.dims; root.dataset.task = d.task; root.dataset.classes = d.classes;
       S.meta = Object.assign({}, d, { preview: true });
-      S.snapshot = null;
-      drawBoundary();
+      S.snapshot = null; S.snapDirty = true;
       if (window.BPNetwork) BPNetwork.layout($("network"), d);
     }).catch(() => {});
   }
@@ -197,16 +218,39 @@
     stats.events += 1;
     if (!S) attach();  // a replay can start before DOMContentLoaded handlers ran
     switch (msg.type) {
-      case "start": S.meta = msg; drawBoundary(); drawCharts(); if (window.BPNetwork) BPNetwork.layout($("network"), msg); break;
+      case "start":
+        S.meta = msg; S.snapDirty = true; gen += 1;
+        if (window.BPNetwork) BPNetwork.layout($("network"), msg);
+        break;
       case "metrics": onMetrics(msg); break;
-      case "snapshot": S.snapshot = msg; drawBoundary(); if (window.BPNetwork) BPNetwork.update($("network"), msg); break;
+      case "snapshot": S.snapshot = msg; S.snapDirty = true; stats.snapshots += 1; break;
       case "status": onStatus(msg); break;
       default: break;
     }
   }
 
-  function frame() {
-    if (dirty) { dirty = false; drawCharts(); }
+  // ---- the animation loop -----------------------------------------------------------------
+  function frame(now) {
+    const began = performance.now();
+    if (S) {
+      if (S.snapDirty && S.meta) {
+        S.snapDirty = false;
+        if (window.BPBoundary) BPBoundary.draw(S.meta, S.snapshot);
+        const t1 = performance.now();
+        stats.boundaryMs = (stats.boundaryMs || 0) + t1 - began;
+        if (S.snapshot) {
+          stats.pictures += 1;
+          if (stats.firstFrameAt === null && S.runId) stats.firstFrameAt = now;
+          if (window.BPNetwork) BPNetwork.update($("network"), S.snapshot);
+        }
+        stats.networkMs = (stats.networkMs || 0) + performance.now() - t1;
+      }
+      const t2 = performance.now();
+      drawCharts(now);
+      stats.chartsMs = (stats.chartsMs || 0) + performance.now() - t2;
+      drawCounters();
+    }
+    stats.drawMs += performance.now() - began;  // time this script spends drawing
     requestAnimationFrame(frame);
   }
 
@@ -215,9 +259,10 @@
     const runId = transport ? transport.dataset.run : "";
     if (!S || S.runId !== runId) {
       S = fresh(runId);
-      ["chart-loss", "chart-acc", "chart-grad", "chart-ratio", "chart-lr"].forEach((id) => { if (window.Plotly && $(id)) Plotly.purge(id); });
+      CHARTS.forEach((id) => { if (window.Plotly && $(id)) Plotly.purge(id); delete drawn[id]; });
+      if (window.BPBoundary) BPBoundary.reset();
       if (runId) stats.playAt = stats.playAt || performance.now();
-      dirty = true;
+      gen += 1;
     }
   }
 
@@ -226,8 +271,11 @@
   document.addEventListener("DOMContentLoaded", () => {
     attach();
     preview();
-    for (const id of ["opt-smooth", "opt-logy", "opt-xaxis"]) $(id) && $(id).addEventListener("input", () => { dirty = true; });
-    for (const id of ["opt-discretize", "opt-test"]) $(id) && $(id).addEventListener("change", drawBoundary);
+    for (const id of ["opt-smooth", "opt-logy", "opt-xaxis"]) $(id) && $(id).addEventListener("input", () => { gen += 1; });
+    for (const id of ["opt-discretize", "opt-test"]) $(id) && $(id).addEventListener("change", () => { if (S) { S.snapDirty = true; BPBoundary.reset(); } });
+    const gd = $("plot-boundary");
+    // Zoom, pan or a resize moves the plot area: the picture follows on the next frame.
+    if (gd) new ResizeObserver(() => { if (S) { S.snapDirty = true; BPBoundary.reset(); } }).observe(gd);
     $("btn-play") && document.addEventListener("click", (e) => { if (e.target && e.target.id === "btn-play") { stats.playAt = performance.now(); stats.firstFrameAt = null; } });
     requestAnimationFrame(frame);
   });

@@ -1,10 +1,16 @@
 // Network diagram: neurons per layer, weights as lines (width ~ |w|, colour ~ sign, hover for
 // the value), and per-neuron output thumbnails for small nets. Plain SVG + canvas, no library.
+// The elements are built once per run (layout) and only their attributes and pixels change
+// with each snapshot (update), so a snapshot per animation frame stays cheap. While the
+// diagram is on screen the page asks its socket for the neuron pictures ({"action": "view"}).
 (function () {
   "use strict";
   const NS = "http://www.w3.org/2000/svg";
   const { POS, NEG } = window.BP;
   const W = 640, H = 320, R = 9, THUMB = 30;
+  const stats = BP.hook("__bpNetwork", { updates: 0, thumbs: 0, visible: false });
+  const colour = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  const [P, N] = [colour(POS), colour(NEG)];
 
   function positions(units) {
     const cols = units.length;
@@ -26,6 +32,8 @@
   function layout(container, meta) {
     container.innerHTML = "";
     container.bpMeta = meta;
+    container.bpLines = null;
+    container.bpThumbs = null;
     const wrap = document.createElement("div");
     wrap.className = "wrap";
     container.appendChild(wrap);
@@ -47,62 +55,118 @@
     });
     container.bpPos = pos;
     container.bpSvg = svg;
+    // A weight's value shows on hover: its title is written only when the pointer is there.
+    svg.addEventListener("mouseover", (e) => {
+      const line = e.target;
+      if (line.tagName !== "line" || !container.bpW) return;
+      const w = container.bpW[line.bpL][line.bpJ][line.bpI];
+      line.firstChild.textContent = `w = ${Number(w).toFixed(4)}`;
+    });
+    watch(container);
+  }
+
+  // One <line> per weight, made at the first snapshot of a run and then only restyled.
+  function lines(container, weights) {
+    if (container.bpLines) return container.bpLines;
+    const pos = container.bpPos, edges = container.bpSvg.querySelector(".edges"), out = [];
+    const frag = document.createDocumentFragment();
+    weights.forEach((m, l) => m.forEach((row, j) => row.forEach((_, i) => {
+      const a = pos[l][i], b = pos[l + 1] && pos[l + 1][j];
+      if (!a || !b) return;
+      const line = el("line", { x1: a[0] + R, y1: a[1], x2: b[0] - R, y2: b[1], "stroke-opacity": 0.75 }, frag);
+      el("title", {}, line);
+      Object.assign(line, { bpL: l, bpJ: j, bpI: i });
+      out.push(line);
+    })));
+    edges.replaceChildren(frag);
+    container.bpLines = out;
+    return out;
   }
 
   function update(container, snap) {
-    const pos = container.bpPos, svg = container.bpSvg;
-    if (!pos || !svg || !snap.weights) return;
-    const edges = svg.querySelector(".edges");
-    const frag = document.createDocumentFragment();
+    if (!container.bpPos || !container.bpSvg || !snap.weights) return;
+    const { weights } = BP.weights(snap);
+    container.bpW = weights;
     let maxAbs = 1e-9;
-    snap.weights.forEach((m) => m.forEach((row) => row.forEach((w) => { maxAbs = Math.max(maxAbs, Math.abs(w)); })));
-    snap.weights.forEach((m, l) => {
-      m.forEach((row, j) => row.forEach((w, i) => {
-        const a = pos[l][i], b = pos[l + 1][j];
-        if (!a || !b) return;
-        const line = el("line", { x1: a[0] + R, y1: a[1], x2: b[0] - R, y2: b[1], stroke: w >= 0 ? POS : NEG,
-          "stroke-width": (0.3 + 4 * Math.abs(w) / maxAbs).toFixed(2), "stroke-opacity": 0.75 }, frag);
-        const t = el("title", {}, line);
-        t.textContent = `w = ${w.toFixed(4)}`;
-      }));
-    });
-    edges.replaceChildren(frag);
-    drawThumbs(container, snap);
+    for (const m of weights) for (const row of m) for (const w of row) if (Math.abs(w) > maxAbs) maxAbs = Math.abs(w);
+    for (const line of lines(container, weights)) {
+      const w = weights[line.bpL][line.bpJ][line.bpI];
+      line.setAttribute("stroke", w >= 0 ? POS : NEG);
+      line.setAttribute("stroke-width", (0.3 + 4 * Math.abs(w) / maxAbs).toFixed(2));
+    }
+    stats.updates += 1;
+    if (snap.neurons) drawThumbs(container, snap.neurons);
   }
 
-  function drawThumbs(container, snap) {
+  // Per-neuron pictures: values in [-1, 1] (each unit scaled by its largest |value|).
+  function unitValues(neurons) {
+    if (neurons.values) {  // stored before pictures were quantised: plain numbers
+      return neurons.values.map((layer) => layer.map((vals) => {
+        const span = Math.max(1e-6, ...vals.map((v) => Math.abs(v)));
+        return vals.map((v) => v / span);
+      }));
+    }
+    const q = BP.bytes(neurons.q), n = neurons.size * neurons.size, out = [];
+    let at = 0;
+    for (const units of neurons.units) {
+      const layer = [];
+      for (let j = 0; j < units; j++, at += n) layer.push(Array.from(q.subarray(at, at + n), (v) => (v - 128) / 127));
+      out.push(layer);
+    }
+    return out;
+  }
+  function thumbs(container, size) {
+    if (container.bpThumbs && container.bpThumbs.size === size) return container.bpThumbs;
     const wrap = container.querySelector(".wrap");
     wrap.querySelectorAll("canvas.thumb").forEach((c) => c.remove());
-    if (!snap.neurons) return;
-    const { size, values } = snap.neurons;
-    const rect = container.bpSvg.getBoundingClientRect();
-    const scale = rect.width / W;
+    const scale = container.bpSvg.getBoundingClientRect().width / W;
+    const cells = [];
+    container.bpPos.slice(1, -1).forEach((col, l) => {
+      const gap = col.length > 1 ? col[1][1] - col[0][1] : THUMB;
+      const side = Math.min(THUMB, gap - 2);
+      col.forEach((p, j) => {
+        const canvas = document.createElement("canvas");
+        canvas.className = "thumb";
+        canvas.width = size; canvas.height = size;
+        canvas.style.width = canvas.style.height = `${side * scale}px`;
+        canvas.style.left = `${(p[0] - side / 2) * scale}px`;
+        canvas.style.top = `${(p[1] - side / 2) * scale}px`;
+        canvas.title = `${container.bpMeta.layers[l]} unit ${j + 1}: its output over the input square`;
+        wrap.appendChild(canvas);
+        (cells[l] = cells[l] || []).push(canvas);
+      });
+    });
+    container.bpThumbs = { size, cells };
+    return container.bpThumbs;
+  }
+  function drawThumbs(container, neurons) {
+    const { size } = neurons, values = unitValues(neurons), { cells } = thumbs(container, size);
     values.forEach((layer, l) => layer.forEach((vals, j) => {
-      const p = container.bpPos[l + 1] && container.bpPos[l + 1][j];
-      if (!p) return;
-      const canvas = document.createElement("canvas");
-      canvas.className = "thumb";
-      canvas.width = size; canvas.height = size;
-      canvas.style.width = canvas.style.height = `${THUMB * scale}px`;
-      canvas.style.left = `${(p[0] - THUMB / 2) * scale}px`;
-      canvas.style.top = `${(p[1] - THUMB / 2) * scale}px`;
-      canvas.title = `${container.bpMeta.layers[l]} unit ${j + 1}: its output over the input square`;
-      const ctx = canvas.getContext("2d");
-      const img = ctx.createImageData(size, size);
-      let lo = Infinity, hi = -Infinity;
-      vals.forEach((v) => { lo = Math.min(lo, v); hi = Math.max(hi, v); });
-      const span = Math.max(1e-6, Math.max(Math.abs(lo), Math.abs(hi)));
-      vals.forEach((v, k) => {
+      const canvas = cells[l] && cells[l][j];
+      if (!canvas) return;
+      const ctx = canvas.getContext("2d"), img = ctx.createImageData(size, size);
+      vals.forEach((t, k) => {
         const row = size - 1 - Math.floor(k / size), col = k % size;   // grid rows go up in y
-        const t = v / span, o = (row * size + col) * 4;
-        const [r, g, b] = t >= 0 ? [8, 119, 189] : [245, 147, 34];
-        const a = Math.abs(t);
+        const o = (row * size + col) * 4, [r, g, b] = t >= 0 ? P : N, a = Math.min(1, Math.abs(t));
         img.data[o] = 255 - (255 - r) * a; img.data[o + 1] = 255 - (255 - g) * a; img.data[o + 2] = 255 - (255 - b) * a; img.data[o + 3] = 255;
       });
       ctx.putImageData(img, 0, 0);
-      wrap.appendChild(canvas);
     }));
+    stats.thumbs += 1;
   }
+
+  // Neuron pictures cost bytes on every snapshot: ask for them only while they can be seen.
+  let observer = null;
+  function watch(container) {
+    if (observer || !window.IntersectionObserver) return;
+    observer = new IntersectionObserver((entries) => {
+      stats.visible = entries[entries.length - 1].isIntersecting;
+      tell();
+    });
+    observer.observe(container);
+  }
+  function tell() { BP.send("run-socket", { action: "view", neurons: stats.visible }); }
+  BP.onOpen((id) => { if (id === "run-socket" && stats.visible) tell(); });
 
   window.BPNetwork = { layout, update };
 })();

@@ -66,7 +66,7 @@ def test_diagnostics_ride_on_snapshots_at_most_at_their_rate() -> None:
     }
     run_loop({"data": {"samples": 100}, "train": {"epochs": 1}})  # imports out of the clock
     started = time.perf_counter()
-    _, events = run_loop(spec, snapshot_rate=50.0, diagnostics_rate=4.0)
+    _, events = run_loop(spec, snapshot_rate=50.0, snapshot_idle_rate=50.0, diagnostics_rate=4.0)
     seconds = time.perf_counter() - started
     snaps = [e for e in events if e["type"] == "snapshot"]
     with_diag = diagnostics_snapshots(events)

@@ -6,6 +6,7 @@ import json
 from collections import deque
 from typing import Any
 
+from app.nn.measure.pictures import decode
 from app.nn.spec.experiment import Limits
 from app.runs.events.frames import FrameBuilder, compact
 from app.runs.kinds.run.loop import RunLoop
@@ -65,7 +66,7 @@ def test_a_run_streams_contiguous_events_that_account_for_every_step() -> None:
     assert last["type"] == "status" and last["status"] == "finished"
     assert last["summary"]["step"] == 100 and 0 <= last["summary"]["final"]["train_acc"] <= 1
     assert events[-2]["type"] == "snapshot"  # the final picture precedes the end
-    assert len(events[-2]["grid"]["values"]) == 64 * 64
+    assert len(decode(events[-2])["grid"]["values"]) == 64 * 64  # the spec's grid size
 
 
 def test_paused_start_step_then_stop_is_obeyed_between_steps() -> None:

@@ -11,8 +11,9 @@ import time
 from typing import Any
 
 from app.nn.diagnose.panel import panel_frame
-from app.nn.families.registry import trainer_for
+from app.nn.families.registry import FAMILIES, trainer_for
 from app.nn.spec.experiment import Limits, validate_spec
+from app.runs.events.demand import Pacer
 from app.runs.events.frames import FrameBuilder, compact
 from app.runs.events.stream import make_event, status_fields
 from app.runs.kinds.base import POLL_INTERVAL, JobChannel, ParentGone
@@ -43,6 +44,8 @@ class RunLoop:
         self.max_seconds: float = opts["max_seconds"]
         self.max_paused: float = opts["max_paused_seconds"]
         self.frames = FrameBuilder(opts["frame_rate"], opts["snapshot_rate"])
+        # Pictures as fast as the quickest viewer draws them, else rarely (app.runs.events.demand).
+        self.pacer = Pacer(opts["snapshot_rate"], opts.get("snapshot_idle_rate", 1.0))
         # The diagnostics panel (histograms, flags, logits) rides on a snapshot at most
         # diagnostics_rate times a second: a probe costs ~2-12 ms, a snapshot ~1 ms.
         self.diagnostics_interval = 1.0 / max(opts.get("diagnostics_rate", 2.0), 0.01)
@@ -80,13 +83,17 @@ class RunLoop:
         )
 
     def emit_snapshot(self, now: float, diagnostics: bool = False) -> None:
-        snap = self.trainer.snapshot()
-        snap.pop("kind", None)
-        snap = compact(snap)
+        """A picture: live ones at the view's resolution, pause/step/end ones (diagnostics
+        on) at the spec's; neuron pictures while a viewer shows them, and on those."""
+        stream, family = self.trainer.spec.stream, FAMILIES[self.trainer.spec.family]
+        size = stream.grid_size if diagnostics else min(stream.grid_size, family.live_grid)
+        neurons = stream.neuron_grids and (diagnostics or self.pacer.neurons)
+        assert family.live_snapshot is not None
+        snap = compact(family.live_snapshot(self.trainer, size, neurons))
         if diagnostics or now - self.diagnostics_at >= self.diagnostics_interval:
             self.diagnostics_at = now
             snap["diagnostics"] = panel_frame(self.trainer)  # significant digits, not decimals
-        self.frames.last_snapshot_at = now
+        self.pacer.taken_at(now)
         self.emit("snapshot", snap, step=snap["step"])
 
     def flush(self) -> None:
@@ -119,6 +126,8 @@ class RunLoop:
                 self.request_stop(str(msg.get("reason") or "stopped by the user"))
             elif op == "set":
                 self.set_hparams(msg)
+            elif op == "want":  # a viewer is ready for the next picture
+                self.pacer.want(msg.get("neurons"))
             elif op in worker_ops.OPS:  # weights or landscape of the current weights
                 worker_ops.answer(self.trainer, self.trajectory, msg, self.chan)
 
@@ -200,7 +209,7 @@ class RunLoop:
                     continue
             if self.frames.frame_due(now):
                 self.emit_frame(now)
-            if self.frames.snapshot_due(now):
+            if self.pacer.due(now):
                 self.emit_snapshot(now)
             if self.active + (now - resumed) > self.max_seconds:
                 self.request_stop(f"stopped: a run may train for at most {self.max_seconds:g} s")
