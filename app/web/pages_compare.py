@@ -34,6 +34,7 @@ from app.web.compare_forms import (
     request_from_specs,
 )
 from app.web.deps import client_id
+from app.web.form_keys import FormFieldError
 from app.web.forms import flatten, layer_count, spec_to_values
 from app.web.ownership import owns_quietly
 from app.web.pages import apply_action, controls_context
@@ -170,7 +171,16 @@ def compare_page(request: Request) -> Response:
 @router.post("/ui/compare/form", response_class=HTMLResponse)
 async def compare_form(request: Request) -> Response:
     form = await request.form()
-    data, action = form_to_request([(k, str(v)) for k, v in form.multi_items()])
+    try:
+        data, action = form_to_request(
+            [(k, str(v)) for k, v in form.multi_items()], limits(request).max_layers
+        )
+    except FormFieldError as exc:  # a name no form has: the default, with its message
+        ctx, _ = form_state(request, DEFAULT)
+        ctx.update(errors={exc.field: exc.message}, error_summary=exc.as_errors())
+        return templates(request).TemplateResponse(
+            request, "partials/_compare_form.html", ctx, status_code=422
+        )
     if action and not apply_member_action(data, action, _base_or_default(request, data)):
         apply_action(data["base"], action, random.Random())
     ctx, plan = form_state(request, data)
@@ -216,7 +226,12 @@ async def compare_play(request: Request) -> Response:
     """Start the comparison in the form; resume the current one if paused and unchanged."""
     service = get_service(request)
     form = await request.form()
-    data, _ = form_to_request([(k, str(v)) for k, v in form.multi_items()])
+    try:
+        data, _ = form_to_request(
+            [(k, str(v)) for k, v in form.multi_items()], limits(request).max_layers
+        )
+    except FormFieldError as exc:
+        return run_panel(request, None, str(exc), 422)
     try:
         plan = validate_plan(data, limits(request))
     except PlanInvalid:
