@@ -30,6 +30,7 @@ from app.web import (
     pages_compare,
     pages_lessons,
     pages_race,
+    protocol,
     ui_data,
     versioning,
     ws,
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    protocol.install(app)  # Retry-After on 429s, OPTIONS/Allow, WebSockets per visitor
     hosting.install(app)  # visitor cookie, guards, security headers, /readyz, /metrics
     api.install_error_handlers(app)
     api.install_openapi(app)

@@ -54,6 +54,15 @@ def _limits(info: ValidationInfo) -> Limits:
     return limits if isinstance(limits, Limits) else Limits()
 
 
+NUMBER_TYPES = (int, float, float | None, int | None)
+
+
+def _short(value: Any) -> str:
+    """repr() of what a client sent, cut short (an integer may have hundreds of digits)."""
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10**24 else "a huge integer"
+    return text if len(text) <= 40 else text[:40] + "..."
+
+
 def _bounded(value: float, lo: float, hi: float, what: str = "") -> float:
     if not lo <= value <= hi:
         raise ValueError(f"{what}{value} is out of range [{lo}, {hi}]")
@@ -62,6 +71,15 @@ def _bounded(value: float, lo: float, hi: float, what: str = "") -> float:
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, v: Any, info: ValidationInfo) -> Any:
+        # JSON true is not the number 1, though pydantic's lax mode reads it so.
+        name = info.field_name or ""
+        if isinstance(v, bool) and cls.model_fields[name].annotation in NUMBER_TYPES:
+            raise ValueError(f"expected a number, got {v!r}")
+        return v
 
 
 class LayerSpec(_Model):
@@ -241,9 +259,11 @@ class OptimizerSpec(_Named):
         if lr is None:
             lr = entry.default_lr
         try:
+            if isinstance(lr, bool):  # JSON true is not the number 1 (PATCH refuses it too)
+                raise TypeError
             lr = float(lr)
-        except (TypeError, ValueError):
-            raise FieldError("lr", f"expected a number, got {lr!r}") from None
+        except (TypeError, ValueError, OverflowError):
+            raise FieldError("lr", f"expected a number, got {_short(lr)}") from None
         if not limits.min_lr <= lr <= limits.max_lr:
             raise FieldError("lr", f"{lr} is out of range [{limits.min_lr}, {limits.max_lr}]")
         return {"name": name, "lr": lr, **entry.resolve_params(data)}

@@ -17,10 +17,12 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from app.runs.errors import Unavailable
+from app.runs.parent_death import die_with
 from app.settings import Settings
 
 
-def _init(nice: int, threads: int) -> None:
+def _init(nice: int, threads: int, server_pid: int) -> None:
+    die_with(server_pid)  # even after kill -9 of the server (app/runs/parent_death.py)
     if nice:
         os.nice(nice)
     import torch
@@ -63,7 +65,7 @@ class LandscapePool:
                 max_workers=max(1, self.settings.landscape_workers),
                 mp_context=multiprocessing.get_context("forkserver"),
                 initializer=_init,
-                initargs=(self.settings.worker_nice, self.settings.torch_threads),
+                initargs=(self.settings.worker_nice, self.settings.torch_threads, os.getpid()),
             )
         return self._pool
 

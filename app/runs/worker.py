@@ -20,6 +20,7 @@ from app.runs import wire, worker_ops
 from app.runs.demand import Pacer
 from app.runs.events import make_event, status_fields
 from app.runs.frames import FrameBuilder, compact
+from app.runs.parent_death import die_with
 
 POLL_INTERVAL = 0.005  # seconds between control checks while training (~1-2 us each)
 
@@ -275,8 +276,10 @@ def run_job(job: dict[str, Any], chan: Any) -> None:
     RunLoop(job, chan).run()
 
 
-def worker_main(ctrl: Any, out: Any, nice: int, threads: int) -> None:
+def worker_main(ctrl: Any, out: Any, nice: int, threads: int, server_pid: int = 0) -> None:
     """Process entry point: serve jobs until told to exit or the parent goes away."""
+    if server_pid:
+        die_with(server_pid)  # even mid-step after kill -9 (app/runs/parent_death.py)
     if nice:
         os.nice(nice)
     import torch

@@ -14,14 +14,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
-from app.nn.spec import Spec, validate_spec
+from app.nn.spec import validate_spec
 from app.runs.errors import Busy, Conflict, Forbidden, Invalid, NotFound, RunError, Unavailable
 from app.runs.live import live_keys
 from app.runs.manager import RunManager
 from app.settings import Settings
 from app.web.deps import client_id, get_app_settings, get_manager, read_json
 from app.web.openapi_errors import document_errors
+from app.web.openapi_spec import spec_schema
 from app.web.ownership import require_owner
+from app.web.query_bounds import MAX_OFFSET, MAX_SEQ
 from app.web.ratelimit import limit_creation
 
 router = APIRouter()
@@ -88,7 +90,8 @@ def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
-            spec = Spec.model_json_schema(ref_template="#/components/schemas/{model}")
+            limits = app.state.settings.limits()  # the real bounds and the registries' keys
+            spec = spec_schema(limits, ref_template="#/components/schemas/{model}")
             defs = spec.pop("$defs", {})
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update({**defs, "Spec": spec})
@@ -124,7 +127,7 @@ async def create_run(
 @router.get("/api/runs", tags=["runs"])
 async def list_runs(
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     manager: RunManager = Depends(get_manager),
 ) -> dict[str, Any]:
     """Runs, newest first, with their status and summary."""
@@ -140,7 +143,7 @@ async def get_run(run_id: str, manager: RunManager = Depends(get_manager)) -> di
 @router.get("/api/runs/{run_id}/events", tags=["runs"])
 async def run_events(
     run_id: str,
-    after: int = Query(0, ge=0, description="last seq already seen"),
+    after: int = Query(0, ge=0, le=MAX_SEQ, description="last seq already seen"),
     manager: RunManager = Depends(get_manager),
 ) -> Response:
     """Events after seq `after` (what a WebSocket would replay), as one JSON object."""
@@ -205,8 +208,9 @@ async def delete_run(run_id: str, manager: RunManager = Depends(get_manager)) ->
 
 
 @router.get("/api/spec/schema", tags=["spec"])
-async def spec_schema() -> dict[str, Any]:
-    return Spec.model_json_schema()
+async def get_spec_schema(settings: Settings = Depends(get_app_settings)) -> dict[str, Any]:
+    """The spec's JSON schema with this server's bounds and the allowed keys."""
+    return spec_schema(settings.limits())
 
 
 @router.get("/api/spec/default", tags=["spec"])

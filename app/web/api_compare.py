@@ -19,6 +19,7 @@ from app.runs.service import Service
 from app.settings import Settings
 from app.web.deps import client_id, get_app_settings, read_json
 from app.web.ownership import check_owner
+from app.web.query_bounds import MAX_SEQ
 from app.web.ratelimit import limit_creation
 
 router = APIRouter()
@@ -120,7 +121,7 @@ async def get_comparison(comparison_id: str, request: Request) -> dict[str, Any]
 
 @router.get("/api/comparisons/{comparison_id}/events", tags=["comparisons"])
 async def comparison_events(
-    comparison_id: str, request: Request, after: int = Query(0, ge=0)
+    comparison_id: str, request: Request, after: int = Query(0, ge=0, le=MAX_SEQ)
 ) -> Response:
     return await _events(request, "comparison", comparison_id, after)
 
@@ -169,7 +170,9 @@ async def get_race(race_id: str, request: Request) -> dict[str, Any]:
 
 
 @router.get("/api/races/{race_id}/events", tags=["races"])
-async def race_events(race_id: str, request: Request, after: int = Query(0, ge=0)) -> Response:
+async def race_events(
+    race_id: str, request: Request, after: int = Query(0, ge=0, le=MAX_SEQ)
+) -> Response:
     return await _events(request, "race", race_id, after)
 
 

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from app.nn.export import export_script
 from app.runs.manager import RunManager
 from app.runs.metrics_table import to_csv
+from app.web.artifact_access import limit_landscapes, live_owner_only
 from app.web.deps import get_manager, read_json
 
 router = APIRouter(tags=["files"])
@@ -64,7 +65,7 @@ async def metrics_csv(run_id: str, manager: RunManager = Depends(get_manager)) -
     )
 
 
-@router.get("/api/runs/{run_id}/weights.pt")
+@router.get("/api/runs/{run_id}/weights.pt", dependencies=[Depends(live_owner_only)])
 async def weights_pt(run_id: str, manager: RunManager = Depends(get_manager)) -> Response:
     """`torch.save(model.state_dict())`: now for a running or paused run, else at its end.
     Load with `torch.load(f, weights_only=True)` into the model the spec builds."""
@@ -73,7 +74,11 @@ async def weights_pt(run_id: str, manager: RunManager = Depends(get_manager)) ->
     return Response(found.data, media_type="application/octet-stream", headers=headers)
 
 
-@router.post("/api/runs/{run_id}/landscape", openapi_extra=LANDSCAPE_BODY)
+@router.post(
+    "/api/runs/{run_id}/landscape",
+    openapi_extra=LANDSCAPE_BODY,
+    dependencies=[Depends(live_owner_only), Depends(limit_landscapes)],
+)
 async def landscape(
     run_id: str, request: Request, manager: RunManager = Depends(get_manager)
 ) -> dict[str, Any]:
