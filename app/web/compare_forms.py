@@ -154,7 +154,7 @@ def form_to_request(items: list[tuple[str, str]], max_layers: int) -> tuple[dict
     for key, value in items:
         parts = key.split(".", 2)
         if parts[0] == "members" and len(parts) == 3 and parts[1].isdigit():
-            i = bounded_index(key, parts[1], MAX_MEMBERS, "members")
+            i = bounded_index("members", parts[1], MAX_MEMBERS, "members")
             if i < len(cards):
                 cards[i][parts[2]] = value  # the last value wins (hidden "off" + checkbox)
     action = next((v for k, v in items if k == "ui.action"), "")

@@ -18,6 +18,7 @@ class FormFieldError(ValueError):
     """A form field name that cannot be part of the form (field, plain message)."""
 
     def __init__(self, field: str, message: str) -> None:
+        field = field if len(field) <= 100 else field[:100] + "..."  # names can be 64 KB
         super().__init__(f"{field}: {message}")
         self.field, self.message = field, message
 
@@ -26,10 +27,12 @@ class FormFieldError(ValueError):
 
 
 def bounded_index(field: str, part: str, limit: int, what: str) -> int:
-    """`part` (a digit string) as a list index, refused unless below `limit`."""
+    """`part` (a digit string) as a list index, refused unless below `limit`; the error
+    names the list (`field`), whose control shows it."""
     # Compare lengths first: int() of a very long digit string is itself costly.
     if len(part) > len(str(limit)) or int(part) >= limit:
-        raise FormFieldError(field, f"at most {limit} {what}: index {part[:12]} is out of range")
+        shown = part if len(part) <= 12 else part[:12] + "..."
+        raise FormFieldError(field, f"at most {limit} {what}; the form names number {shown}")
     return int(part)
 
 
@@ -51,7 +54,7 @@ def insert(tree: dict[str, Any], path: list[str], value: Any, lists: Mapping[str
             prefix = ".".join(path[:i])
             if prefix not in lists or not isinstance(node, list):
                 raise FormFieldError(field, "not a field of this form")
-            index = bounded_index(field, part, lists[prefix], prefix.rsplit(".", 1)[-1])
+            index = bounded_index(prefix, part, lists[prefix], prefix.rsplit(".", 1)[-1])
             if last:  # list items are objects (a layer); a bare value there is no field
                 raise FormFieldError(field, "not a field of this form")
             while len(node) <= index:

@@ -177,7 +177,8 @@ async def compare_form(request: Request) -> Response:
         )
     except FormFieldError as exc:  # a name no form has: the default, with its message
         ctx, _ = form_state(request, DEFAULT)
-        ctx.update(errors={exc.field: exc.message}, error_summary=exc.as_errors())
+        errors = field_messages.for_page(exc.as_errors())
+        ctx.update(errors={e["field"]: e["text"] for e in errors}, error_summary=errors)
         return templates(request).TemplateResponse(
             request, "partials/_compare_form.html", ctx, status_code=422
         )

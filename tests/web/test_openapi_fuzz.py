@@ -164,6 +164,6 @@ def test_schema_states_the_spec_bounds_and_enums(live: LiveServer, live_demo: Li
         assert "spiral" in raw["DataSpec"]["properties"]["dataset"]["enum"]
         assert raw["OptimizerSpec"]["properties"]["lr"]["maximum"] == 10.0
         assert "adam" in raw["OptimizerSpec"]["properties"]["name"]["enum"]
-        listing = doc["paths"]["/api/runs"]["get"]["parameters"]
+        listing = doc["paths"]["/api/v1/runs"]["get"]["parameters"]
         offset = next(p for p in listing if p["name"] == "offset")
         assert offset["schema"]["maximum"] < 2**63
