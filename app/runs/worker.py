@@ -21,6 +21,7 @@ from app.runs.demand import Pacer
 from app.runs.events import make_event, status_fields
 from app.runs.frames import FrameBuilder, compact
 from app.runs.parent_death import die_with
+from app.runs.warm import warm_up
 
 POLL_INTERVAL = 0.005  # seconds between control checks while training (~1-2 us each)
 
@@ -115,14 +116,16 @@ class RunLoop:
             val_loss=val,
         )
 
-    def emit_snapshot(self, now: float, diagnostics: bool = False) -> None:
+    def emit_snapshot(self, now: float, diagnostics: bool = False, full: bool = False) -> None:
         """A picture: live ones at the view's resolution, pause/step/end ones (diagnostics
-        on) at the spec's; neuron pictures while a viewer shows them, and on those."""
+        on, or `full`) at the spec's; neuron pictures while a viewer shows them, and on
+        those."""
         stream = self.trainer.spec.stream
-        size = stream.grid_size if diagnostics else min(stream.grid_size, pictures.LIVE_GRID)
-        neurons = stream.neuron_grids and (diagnostics or self.pacer.neurons)
+        full = full or diagnostics
+        size = stream.grid_size if full else min(stream.grid_size, pictures.LIVE_GRID)
+        neurons = stream.neuron_grids and (full or self.pacer.neurons)
         snap = compact(pictures.snapshot(self.trainer, size, neurons))
-        if diagnostics or now - self.diagnostics_at >= self.diagnostics_interval:
+        if diagnostics or (not full and now - self.diagnostics_at >= self.diagnostics_interval):
             from app.nn.panel import panel_frame  # the engine is preloaded in the forkserver
 
             self.diagnostics_at = now
@@ -135,6 +138,14 @@ class RunLoop:
         now = time.monotonic()
         self.emit_frame(now)
         self.emit_snapshot(now, diagnostics=True)
+
+    def first_picture(self) -> None:
+        """The untrained net at once (Play's first visible update), then the same state
+        with the diagnostics panel, whose probe costs ~5-20 ms more."""
+        now = time.monotonic()
+        self.emit_frame(now)
+        self.emit_snapshot(now, full=True)
+        self.emit_snapshot(time.monotonic(), diagnostics=True)
 
     # ---- control --------------------------------------------------------------------
     def request_stop(self, reason: str) -> None:
@@ -236,7 +247,7 @@ class RunLoop:
                 self.trajectory.record(rec["step"])
             if not primed:  # the initial evaluation: show the untrained net, then obey
                 primed = True
-                self.flush()
+                self.first_picture()
                 continue
             now = time.monotonic()
             if kind == "step" and self.paused and self.budget > 0:
@@ -285,6 +296,7 @@ def worker_main(ctrl: Any, out: Any, nice: int, threads: int, server_pid: int = 
     import torch
 
     torch.set_num_threads(threads)
+    warm_up()  # the first run pays no first-time costs: Play shows its picture at once
     chan = Channel(ctrl.fileno(), out.fileno())
     chan.send({"kind": "hello", "pid": os.getpid()})
     try:
