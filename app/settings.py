@@ -125,7 +125,7 @@ class Settings(BaseSettings):
     max_sockets_per_visitor: int = 0
     max_sockets_per_address: int = 0
 
-    # ---- Job queue (issue 9; executor = "queue", README "Scale-out") -----------------
+    # ---- Job queue (issue 9; executor = "queue", docs/SCALE-OUT.md) -----------------
     # Runs train in `backprop worker` processes on any machine that reaches this Redis;
     # several web servers may share it (and then a database: database_url).
     redis_url: str = "redis://127.0.0.1:6379/0"
