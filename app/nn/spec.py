@@ -109,6 +109,9 @@ class LayerSpec(_Model):
         return v
 
 
+ONE_D_FEATURES = ("x1", "x1sq", "sin_x1", "cos_x1")  # the features of x1 alone
+
+
 class DataSpec(_Model):
     dataset: str = Field("circle", description="which toy dataset")
     samples: int = Field(500, description="points generated (all splits)")
@@ -168,6 +171,19 @@ class DataSpec(_Model):
             )
         if self.points is not None:
             self.samples = len(self.points)  # the split sizes follow the points
+        return self
+
+    @model_validator(mode="after")
+    def _one_d(self) -> DataSpec:
+        """A 1-D dataset has no x2 (it is always 0): features of x2 are constants, so they
+        are dropped (the sine showed an x2 input that could never matter)."""
+        if DATASETS[self.dataset].dims == 1:
+            kept = [f for f in self.features if f in ONE_D_FEATURES]
+            if not kept:
+                raise FieldError(
+                    "features", "a 1-D dataset has only x1: pick x1, sin x1 or x1² features"
+                )
+            self.features = kept
         return self
 
     def task(self) -> str:

@@ -108,6 +108,11 @@ def test_one_d_sine_draws_its_curve_on_top(page: Any, server: LiveServer) -> Non
         90_000,
     )
     assert names[-1] == "model", names
+    # x2 is always 0 for the sine: no x2 input in the network diagram.
+    inputs = page.evaluate(
+        "[...document.querySelectorAll('#network text')].map(t => t.textContent)"
+    )
+    assert inputs == ["x1"], inputs
     page.click("#btn-reset")
     wait_js(page, "document.getElementById('transport').dataset.run === ''")
 
