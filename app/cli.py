@@ -394,7 +394,7 @@ def print_comparison(result: dict[str, Any]) -> None:
 def worker(
     processes: int = typer.Option(1, min=1, help="worker processes (one run each at a time)"),
 ) -> None:
-    """Train runs from the job queue (PLAYGROUND_REDIS_URL); see README "Scale-out"."""
+    """Train runs from the job queue (PLAYGROUND_REDIS_URL); see docs/SCALE-OUT.md."""
     import logging
 
     try:

@@ -17,7 +17,7 @@ from app.runs.execution.factory import make_executor
 from app.runs.service.front_door import RunService
 from app.runs.store.runs import Store
 from app.settings import Settings, get_settings
-from app.web.hosting import versioning
+from app.web.hosting import protocol, versioning
 from app.web.hosting import wiring as hosting
 from app.web.routes import install_routes
 
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    protocol.install(app)  # Retry-After on 429s, OPTIONS/Allow, WebSockets per visitor
     hosting.install(app)  # visitor cookie, guards, security headers, /readyz, /metrics
     install_routes(app)
     versioning.install(app)  # /api/v1/... names the routes declared under /api/...

@@ -116,8 +116,16 @@ class Settings(BaseSettings):
     landscape_workers: int = 1  # processes computing landscapes of ended runs
     landscape_queue: int = 4  # landscape requests in flight at most (then 429)
     landscape_timeout: float = 60.0  # seconds to wait for a landscape (or weights) reply
+    landscape_per_minute: float = 0.0  # landscapes per client address per minute; 0 = no limit
+    landscape_burst: int = 3  # landscapes a client may ask at once before the rate applies
 
-    # ---- Job queue (executor = "queue", README "Scale-out") -----------------------------
+    # ---- Hardening (issue 14) -----------------------------------------------------------
+    # Open WebSockets per visitor (a handshake without a valid cookie counts as its
+    # address) and per address; 0 = no cap. Demo mode caps both (DEMO_CAPS).
+    max_sockets_per_visitor: int = 0
+    max_sockets_per_address: int = 0
+
+    # ---- Job queue (issue 9; executor = "queue", docs/SCALE-OUT.md) -----------------
     # Runs train in `backprop worker` processes on any machine that reaches this Redis;
     # several web servers may share it (and then a database: database_url).
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -215,6 +223,9 @@ DEMO_CAPS: dict[str, Any] = {
     "landscape_max_samples": 500,
     "landscape_max_trajectory": 100,
     "landscape_queue": 2,
+    "landscape_per_minute": 6.0,
+    "max_sockets_per_visitor": 8,  # a few tabs of runs and comparisons
+    "max_sockets_per_address": 32,  # several visitors behind one address
 }
 
 

@@ -168,7 +168,8 @@ def measure(
         page.wait_for_timeout(seconds * 1000)
         b = page.evaluate(read)
         dt = (b["t"] - a["t"]) / 1000
-        page.click("#btn-pause")
+        run_id = page.input_value("#run-id")  # stop it: the next round starts afresh
+        page.request.post(f"{server.http}/api/runs/{run_id}/stop")
         return {
             "first_update_ms": round(first_ms, 1),
             "epochs_per_s_on_screen": round((b["epoch"] - a["epoch"]) / dt, 1),

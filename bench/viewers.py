@@ -178,6 +178,15 @@ def main() -> int:
             runs[name] = [
                 httpx.post(create, json=SPEC, timeout=60).json()["id"] for _ in range(args.runs)
             ]
+        for name, server in servers.items():  # created paused: queued until a worker holds it
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline:
+                got = [
+                    httpx.get(f"{server.http}/api/runs/{r}", timeout=60).json() for r in runs[name]
+                ]
+                if all(g["status"] == "paused" for g in got):
+                    break
+                time.sleep(0.5)
         for _ in range(args.rounds):
             for name, server in servers.items():  # interleaved; the other variant paused
                 for r in runs[name]:

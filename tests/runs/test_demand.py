@@ -85,15 +85,17 @@ def test_pictures_follow_a_viewer_and_stop_without_one() -> None:
     assert len(watched) <= 200 * seconds + 3
     steps = [s["step"] for s in watched]
     assert steps == sorted(steps)
-    # Live pictures at the view's resolution, the first and last at the spec's (64).
+    # Live pictures at the view's resolution; the first two (the picture, then with the
+    # diagnostics panel) and the last at the spec's (64).
     sizes = [s["grid"]["size"] for s in watched]
-    assert sizes[0] == sizes[-1] == 64 and set(sizes[1:-1]) == {48}
+    assert sizes[:2] == [64, 64] and sizes[-1] == 64 and set(sizes[2:-1]) == {48}
+    assert "diagnostics" not in watched[0] and "diagnostics" in watched[1]
 
 
 def test_neuron_pictures_only_while_a_viewer_shows_them() -> None:
     plain, _ = run(ViewerChannel(eager=True, neurons=False))
     shown, _ = run(ViewerChannel(eager=True, neurons=True))
-    assert not any("neurons" in s for s in plain[1:-1])  # live pictures: none asked for
+    assert not any("neurons" in s for s in plain[2:-1])  # live pictures: none asked for
     assert "neurons" in plain[0] and "neurons" in plain[-1]  # first and final: always
     assert all("neurons" in s for s in shown[1:])
     # The bytes: one per pixel, decoded back to per-unit values in [-1, 1].

@@ -41,10 +41,13 @@ class Param:
             if value in (0, 1):
                 return bool(value)
             raise ValueError(f"expected true or false, got {value!r}")
+        if isinstance(value, bool):  # JSON true is not the number 1
+            raise ValueError(f"expected a number, got {value!r}")
         try:
             num = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"expected a number, got {value!r}") from None
+        except (TypeError, ValueError, OverflowError):
+            shown = "a huge integer" if isinstance(value, int) else repr(value)
+            raise ValueError(f"expected a number, got {shown}") from None
         if num != num or num in (float("inf"), float("-inf")):
             raise ValueError(f"expected a finite number, got {value!r}")
         if self.kind == "int":

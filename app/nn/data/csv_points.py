@@ -53,9 +53,9 @@ def _number(text: str, line: int, column: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise CsvError(f"{column}: {text.strip()!r} is not a number", line) from None
+        raise CsvError(f"{column}: {text.strip()[:40]!r} is not a number", line) from None
     if not math.isfinite(value):
-        raise CsvError(f"{column}: {text.strip()!r} is not a finite number", line)
+        raise CsvError(f"{column}: {text.strip()[:40]!r} is not a finite number", line)
     return value
 
 
@@ -98,7 +98,10 @@ def _rows(text: str, max_rows: int, notes: list[str]) -> list[tuple[int, list[fl
             continue
         if delimiter is None:
             delimiter = next((d for d in DELIMITERS if d in line), ",")
-        fields = next(csv.reader([line], delimiter=delimiter))
+        try:
+            fields = next(csv.reader([line], delimiter=delimiter))
+        except csv.Error as exc:  # a field over csv.field_size_limit() (131,072 characters)
+            raise CsvError(f"not a CSV line ({exc})", number) from None
         if len(fields) != 3:
             raise CsvError(
                 f"expected 3 values (x1, x2, label) separated by {delimiter!r}, got {len(fields)}",

@@ -54,7 +54,7 @@ def _xor(n: int, noise: float, g: torch.Generator) -> tuple[Tensor, Tensor]:
 
 
 def _gauss(n: int, noise: float, g: torch.Generator) -> tuple[Tensor, Tensor]:
-    variance = 0.5 + noise / 0.5 * 3.5 if noise <= 0.5 else 4.0 + (noise - 0.5) * 4
+    variance = 0.5 + noise * 7.0  # TFP: linear([0, .5] -> [.5, 4]), unclamped beyond 0.5
     std = math.sqrt(variance)
     half = n // 2
     centres = torch.tensor([[2.0, 2.0]] * half + [[-2.0, -2.0]] * (n - half), dtype=torch.float64)
@@ -117,7 +117,8 @@ def _reg_plane(n: int, noise: float, g: torch.Generator) -> tuple[Tensor, Tensor
     radius = 6.0
     x, y = _uniform(n, -radius, radius, g), _uniform(n, -radius, radius, g)
     nx, ny = _uniform(n, -radius, radius, g) * noise, _uniform(n, -radius, radius, g) * noise
-    return torch.stack([x, y], 1), ((x + nx + y + ny) / 10).clamp(-1, 1)
+    # TFP: linear([-10, 10] -> [-1, 1]), not clamped: up to ±1.2 without noise.
+    return torch.stack([x, y], 1), (x + nx + y + ny) / 10
 
 
 _GAUSSIANS = [(-4, 2.5, 1), (0, 2.5, -1), (4, 2.5, 1), (-4, -2.5, -1), (0, -2.5, 1), (4, -2.5, -1)]

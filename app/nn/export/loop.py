@@ -171,8 +171,10 @@ def main():
     for name in ("train", "val", "test"):
         result = evaluate(model, splits[name])
         for key in ("loss", {", ".join(f'"{k}"' for k in keys)}):
-            final[f"{{name}}_{{key}}"] = result[key] if result else None
-    print(json.dumps(final))
+            value = result[key] if result else None
+            # Strict JSON, as `backprop train --json`: a diverged run's inf/nan is null.
+            final[f"{{name}}_{{key}}"] = value if value is None or math.isfinite(value) else None
+    print(json.dumps(final, allow_nan=False))
 
 
 if __name__ == "__main__":

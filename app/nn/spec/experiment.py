@@ -54,6 +54,15 @@ def _limits(info: ValidationInfo) -> Limits:
     return limits if isinstance(limits, Limits) else Limits()
 
 
+NUMBER_TYPES = (int, float, float | None, int | None)
+
+
+def _short(value: Any) -> str:
+    """repr() of what a client sent, cut short (an integer may have hundreds of digits)."""
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10**24 else "a huge integer"
+    return text if len(text) <= 40 else text[:40] + "..."
+
+
 def _bounded(value: float, lo: float, hi: float, what: str = "") -> float:
     if not lo <= value <= hi:
         raise ValueError(f"{what}{value} is out of range [{lo}, {hi}]")
@@ -62,6 +71,15 @@ def _bounded(value: float, lo: float, hi: float, what: str = "") -> float:
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, v: Any, info: ValidationInfo) -> Any:
+        # JSON true is not the number 1, though pydantic's lax mode reads it so.
+        name = info.field_name or ""
+        if isinstance(v, bool) and cls.model_fields[name].annotation in NUMBER_TYPES:
+            raise ValueError(f"expected a number, got {v!r}")
+        return v
 
 
 class LayerSpec(_Model):
@@ -89,6 +107,9 @@ class LayerSpec(_Model):
         if v not in NORMS:
             raise ValueError(NORMS.unknown_message(v))
         return v
+
+
+ONE_D_FEATURES = ("x1", "x1sq", "sin_x1", "cos_x1")  # the features of x1 alone
 
 
 class DataSpec(_Model):
@@ -150,6 +171,19 @@ class DataSpec(_Model):
             )
         if self.points is not None:
             self.samples = len(self.points)  # the split sizes follow the points
+        return self
+
+    @model_validator(mode="after")
+    def _one_d(self) -> DataSpec:
+        """A 1-D dataset has no x2 (it is always 0): features of x2 are constants, so they
+        are dropped (the sine showed an x2 input that could never matter)."""
+        if DATASETS[self.dataset].dims == 1:
+            kept = [f for f in self.features if f in ONE_D_FEATURES]
+            if not kept:
+                raise FieldError(
+                    "features", "a 1-D dataset has only x1: pick x1, sin x1 or x1² features"
+                )
+            self.features = kept
         return self
 
     def task(self) -> str:
@@ -241,9 +275,11 @@ class OptimizerSpec(_Named):
         if lr is None:
             lr = entry.default_lr
         try:
+            if isinstance(lr, bool):  # JSON true is not the number 1 (PATCH refuses it too)
+                raise TypeError
             lr = float(lr)
-        except (TypeError, ValueError):
-            raise FieldError("lr", f"expected a number, got {lr!r}") from None
+        except (TypeError, ValueError, OverflowError):
+            raise FieldError("lr", f"expected a number, got {_short(lr)}") from None
         if not limits.min_lr <= lr <= limits.max_lr:
             raise FieldError("lr", f"{lr} is out of range [{limits.min_lr}, {limits.max_lr}]")
         return {"name": name, "lr": lr, **entry.resolve_params(data)}

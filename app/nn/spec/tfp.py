@@ -14,6 +14,7 @@ from urllib.parse import unquote
 
 from pydantic import ValidationError
 
+from app.nn.data.points import split_sizes
 from app.nn.spec.experiment import Limits, error_text, validate_spec
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")  # TFP's names are ours
@@ -108,7 +109,7 @@ PARSERS: dict[str, Callable[[str, str], Any]] = {
     "regDataset": _choice([*REG_DATASETS, *REG_WITHOUT_EQUIVALENT]),
     "learningRate": _number(0, 1e6),
     "regularizationRate": _number(0, 1e6),
-    "noise": _number(0, 100),
+    "noise": _number(-1e6, 1e6),  # TFP clamps it itself (see _tfp_noise)
     "networkShape": _shape,
     "percTrainData": _number(1, 99),
     "problem": _choice(("classification", "regression")),
@@ -154,6 +155,18 @@ def _seed(raw: str | None, notes: list[str]) -> int:
     return seed
 
 
+def _tfp_noise(noise: float, notes: list[str]) -> float:
+    """TFP's page on load (playground.ts): up to its slider's 50 as given; 51-80 widen the
+    slider; above 80 it falls back to 50; below 0 to 0."""
+    if noise > 80:
+        notes.append(f"noise={noise:g} is above TF Playground's 80: it resets it to 50, as here")
+        return 50.0
+    if noise < 0:
+        notes.append(f"noise={noise:g} is below 0: TF Playground uses 0, as here")
+        return 0.0
+    return noise
+
+
 def import_tfp(
     url_or_fragment: str, limits: Limits | None = None, epochs: int = 100
 ) -> tuple[dict[str, Any], list[str]]:
@@ -177,6 +190,7 @@ def import_tfp(
         for k in DEFAULTS
     }
     v = {key: parse(key, raw[key]) for key, parse in PARSERS.items()}
+    v["noise"] = _tfp_noise(v["noise"], notes)
 
     problem = v["problem"]
     if problem == "regression":
@@ -231,6 +245,15 @@ def import_tfp(
     elif reg == "L2":
         train["l2"] = rate
         notes.append(f"L2 rate {rate:g} -> train.l2 (penalty l2/2·Σw², gradient l2·w, as TFP's)")
+    if problem == "regression" and reg in ("L1", "L2") and rate:
+        # TFP's step: lr·(mean data gradient of ½(o−t)²) + lr·rate·reg'(w); ours has the
+        # data gradient of (o−t)², twice TFP's: halving lr and doubling the rate gives
+        # lr/2·(2·g + 2·rate·reg'(w)) = TFP's step exactly.
+        notes.append(
+            f"regression with {reg}: our data gradient is twice TFP's (see below), so the "
+            f"same lr and rate weigh the penalty half as much; lr {v['learningRate'] / 2:g} "
+            f"and train.{reg.lower()} {2 * rate:g} reproduce TFP's steps exactly"
+        )
     elif rate:
         notes.append(f"regularizationRate={rate:g} has no effect with regularization=none")
     if problem == "classification":
@@ -257,6 +280,15 @@ def import_tfp(
         f"SGD with TFP's batch size {v['batchSize']}; TFP walks the training points in one "
         f"fixed order, here they are reshuffled every epoch"
     )
+    n_train = split_sizes(samples, v["percTrainData"] / 100, 0.0)[0]
+    left = n_train % v["batchSize"] if v["batchSize"] < n_train else 0
+    if left:
+        notes.append(
+            f"{n_train} training points in batches of {v['batchSize']} leave {left} over each "
+            f"epoch: TF Playground carries them into the next epoch's first update (which "
+            f"then averages {v['batchSize'] + left} points); here each epoch ends with a "
+            f"smaller step of {left}"
+        )
     notes.append(f"TF Playground trains until paused; this runs {epochs} epochs (train.epochs)")
     views = [f"{k}={pairs[k]}" for k in (*VIEW_KEYS, "tutorial") if k in pairs]
     if views:

@@ -19,11 +19,13 @@ from typing import Any
 from app.nn.spec.experiment import Limits, validate_spec
 from app.nn.training.trainer import Trainer
 from app.runs.errors import Unavailable
+from app.runs.execution.parent_death import die_with
 from app.runs.kinds.run.artifacts import landscape, load
 from app.settings import Settings
 
 
-def _init(nice: int, threads: int) -> None:
+def _init(nice: int, threads: int, server_pid: int) -> None:
+    die_with(server_pid)  # even after kill -9 of the server (parent_death.py)
     if nice:
         os.nice(nice)
     import torch
@@ -62,7 +64,7 @@ class LandscapePool:
                 max_workers=max(1, self.settings.landscape_workers),
                 mp_context=multiprocessing.get_context("forkserver"),
                 initializer=_init,
-                initargs=(self.settings.worker_nice, self.settings.torch_threads),
+                initargs=(self.settings.worker_nice, self.settings.torch_threads, os.getpid()),
             )
         return self._pool
 

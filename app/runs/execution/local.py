@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 import signal
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
@@ -125,7 +126,7 @@ class LocalExecutor:
         events_r, events_w = self._ctx.Pipe(duplex=False)
         proc = self._ctx.Process(
             target=worker_main,
-            args=(ctrl_r, events_w, self.nice, self.threads),
+            args=(ctrl_r, events_w, self.nice, self.threads, os.getpid()),
             name=f"playground-worker-{slot}",
             daemon=True,
         )

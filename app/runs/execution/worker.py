@@ -11,7 +11,9 @@ import os
 from collections import deque
 from typing import Any
 
+from app.runs.execution.parent_death import die_with
 from app.runs.execution.pipes import Channel
+from app.runs.execution.warm import warm_up
 from app.runs.kinds.base import JobChannel, ParentGone
 from app.runs.kinds.table import loop_for
 
@@ -23,13 +25,16 @@ def run_job(job: dict[str, Any], chan: JobChannel) -> None:
     loop_for(job, chan).run()
 
 
-def worker_main(ctrl: Any, out: Any, nice: int, threads: int) -> None:
+def worker_main(ctrl: Any, out: Any, nice: int, threads: int, server_pid: int = 0) -> None:
     """Process entry point: serve jobs until told to exit or the parent goes away."""
+    if server_pid:
+        die_with(server_pid)  # even mid-step after kill -9 (parent_death.py)
     if nice:
         os.nice(nice)
     import torch
 
     torch.set_num_threads(threads)
+    warm_up()  # the first run pays no first-time costs: Play shows its picture at once
     chan = Channel(ctrl.fileno(), out.fileno())
     try:
         chan.send({"kind": "hello", "pid": os.getpid()})

@@ -53,9 +53,14 @@ def validate_changes(data: Any, limits: Limits) -> dict[str, float]:
         if isinstance(value, bool) or not isinstance(value, int | float):
             errors.append({"field": key, "message": f"expected a number, got {value!r}"})
             continue
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            number = math.inf
         if not math.isfinite(number) or not lo <= number <= hi:
-            errors.append({"field": key, "message": f"{value} is out of range [{lo}, {hi}]"})
+            huge = isinstance(value, int) and not math.isfinite(number)
+            shown = "a huge integer" if huge else repr(value)
+            errors.append({"field": key, "message": f"{shown} is out of range [{lo}, {hi}]"})
             continue
         changes[key] = number
     if errors:

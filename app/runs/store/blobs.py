@@ -1,7 +1,7 @@
 """Stored bytes beside the runs: a run's artifacts (trained weights, weight trajectory) and
 content-addressed custom datasets (uploaded or drawn points, referenced from page URLs).
 
-New tables on the store's metadata, so `Store.open()` (create_all) creates them; an
+New tables on the store's metadata (made by the migrations `Store.open()` applies); an
 artifact row goes when its run row goes (ON DELETE CASCADE). The functions run on the
 store's database thread: `store.call(get_artifact, store, ...)`, `store.submit(...)`.
 """

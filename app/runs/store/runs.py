@@ -34,6 +34,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from app.runs.events.stream import ACTIVE, Event, make_event, status_fields
+from app.runs.store import migrate
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -123,7 +124,7 @@ class Store:
 
     def _open(self) -> None:
         self._engine = _engine(self.url)
-        Base.metadata.create_all(self._engine)
+        migrate.upgrade(self._engine)  # the schema comes from migrations, never create_all
 
     async def close(self) -> None:
         await self.call(self._close)

@@ -77,7 +77,7 @@ class VisitorMiddleware:
         fresh = visitor is None
         if visitor is None:
             visitor = secrets.token_urlsafe(12)
-        scope.setdefault("state", {})["visitor"] = visitor
+        scope.setdefault("state", {}).update(visitor=visitor, visitor_new=fresh)
         if scope["type"] == "websocket" or not fresh:
             await self.app(scope, receive, send)
             return

@@ -16,6 +16,7 @@ from app.nn.race.race import FUNCTIONS, contour_grid, describe
 from app.runs.errors import Invalid, NotFound
 from app.settings import Settings
 from app.web.common.deps import client_id, get_app_settings, get_service, read_json
+from app.web.common.query_bounds import MAX_SEQ
 from app.web.hosting.ownership import check_owner
 from app.web.hosting.ratelimit import limit_creation
 
@@ -111,7 +112,7 @@ async def get_comparison(comparison_id: str, request: Request) -> dict[str, Any]
 
 @router.get("/api/comparisons/{comparison_id}/events", tags=["comparisons"])
 async def comparison_events(
-    comparison_id: str, request: Request, after: int = Query(0, ge=0)
+    comparison_id: str, request: Request, after: int = Query(0, ge=0, le=MAX_SEQ)
 ) -> Response:
     return await _events(request, "comparison", comparison_id, after)
 
@@ -160,7 +161,9 @@ async def get_race(race_id: str, request: Request) -> dict[str, Any]:
 
 
 @router.get("/api/races/{race_id}/events", tags=["races"])
-async def race_events(race_id: str, request: Request, after: int = Query(0, ge=0)) -> Response:
+async def race_events(
+    race_id: str, request: Request, after: int = Query(0, ge=0, le=MAX_SEQ)
+) -> Response:
     return await _events(request, "race", race_id, after)
 
 

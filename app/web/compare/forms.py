@@ -17,6 +17,7 @@ from typing import Any
 from app.nn.choices.optimizers import OPTIMIZERS
 from app.nn.compare.plan import leaves, split_member
 from app.nn.compare.spec import MAX_MEMBERS, MIN_MEMBERS
+from app.web.common.form_keys import bounded_index, small_int
 from app.web.playground.forms import form_to_spec
 
 Member = dict[str, Any]
@@ -144,21 +145,22 @@ def _member_from_values(values: dict[str, str]) -> Member:
     return member
 
 
-def form_to_request(items: list[tuple[str, str]]) -> tuple[dict[str, Any], str]:
-    """(comparison request, ui action) from the posted form."""
+def form_to_request(items: list[tuple[str, str]], max_layers: int) -> tuple[dict[str, Any], str]:
+    """(comparison request, ui action) from the posted form; FormFieldError for a field name
+    no form has (a member index at or beyond MAX_MEMBERS, a layer beyond `max_layers`)."""
     base_items = [(k, v) for k, v in items if not k.startswith("members.")]
-    count = next((int(v) for k, v in items if k == "ui.members" and v.isdigit()), 0)
+    count = next((small_int(v, 0) for k, v in items if k == "ui.members"), 0)
     cards: list[dict[str, str]] = [{} for _ in range(min(count, MAX_MEMBERS))]
     for key, value in items:
         parts = key.split(".", 2)
         if parts[0] == "members" and len(parts) == 3 and parts[1].isdigit():
-            i = int(parts[1])
+            i = bounded_index("members", parts[1], MAX_MEMBERS, "members")
             if i < len(cards):
                 cards[i][parts[2]] = value  # the last value wins (hidden "off" + checkbox)
     action = next((v for k, v in items if k == "ui.action"), "")
     target = next((v for k, v in items if k == "ui.target_loss"), "").strip()
     request: dict[str, Any] = {
-        "base": form_to_spec(base_items),
+        "base": form_to_spec(base_items, max_layers),
         "members": [_member_from_values(c) for c in cards],
     }
     if target:
@@ -173,8 +175,9 @@ def apply_member_action(request: dict[str, Any], action: str, base: dict[str, An
     if name == "add_member" and len(members) < MAX_MEMBERS:
         members.append(json.loads(json.dumps(members[-1])) if members else {"optimizer": {}})
         members[-1].pop("label", None)
-    elif name == "remove_member" and arg.isdigit() and len(members) > MIN_MEMBERS:
-        members.pop(int(arg))
+    elif name == "remove_member" and len(members) > MIN_MEMBERS:
+        if 0 <= small_int(arg) < len(members):  # a stale or forged index removes nothing
+            members.pop(small_int(arg))
     elif name == "preset" and arg in PRESETS:
         request["members"] = PRESETS[arg][1](base)
     else:

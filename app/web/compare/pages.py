@@ -25,6 +25,7 @@ from app.nn.spec.experiment import error_list, validate_spec
 from app.runs.errors import Busy, RunError
 from app.web.common import choices, field_messages
 from app.web.common.deps import client_id, get_service
+from app.web.common.form_keys import FormFieldError
 from app.web.compare.forms import (
     PRESETS,
     apply_member_action,
@@ -169,7 +170,17 @@ def compare_page(request: Request) -> Response:
 @router.post("/ui/compare/form", response_class=HTMLResponse)
 async def compare_form(request: Request) -> Response:
     form = await request.form()
-    data, action = form_to_request([(k, str(v)) for k, v in form.multi_items()])
+    try:
+        data, action = form_to_request(
+            [(k, str(v)) for k, v in form.multi_items()], limits(request).max_layers
+        )
+    except FormFieldError as exc:  # a name no form has: the default, with its message
+        ctx, _ = form_state(request, DEFAULT)
+        errors = field_messages.for_page(exc.as_errors())
+        ctx.update(errors={e["field"]: e["text"] for e in errors}, error_summary=errors)
+        return templates(request).TemplateResponse(
+            request, "partials/_compare_form.html", ctx, status_code=422
+        )
     if action and not apply_member_action(data, action, _base_or_default(request, data)):
         apply_action(data["base"], action, random.Random())
     ctx, plan = form_state(request, data)
@@ -215,7 +226,12 @@ async def compare_play(request: Request) -> Response:
     """Start the comparison in the form; resume the current one if paused and unchanged."""
     service = get_service(request)
     form = await request.form()
-    data, _ = form_to_request([(k, str(v)) for k, v in form.multi_items()])
+    try:
+        data, _ = form_to_request(
+            [(k, str(v)) for k, v in form.multi_items()], limits(request).max_layers
+        )
+    except FormFieldError as exc:
+        return run_panel(request, None, str(exc), 422)
     try:
         plan = validate_plan(data, limits(request))
     except PlanInvalid:

@@ -20,7 +20,7 @@ from app.lessons.predict import settle
 from app.lessons.registry import LESSONS, member_specs
 from app.runs.errors import Conflict, Invalid, NotFound
 from app.runs.events.stream import TERMINAL
-from app.web.compare.api import get_service
+from app.web.common.deps import get_service
 from app.web.compare.forms import request_from_specs
 
 router = APIRouter(include_in_schema=False)

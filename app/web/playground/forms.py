@@ -11,6 +11,7 @@ from typing import Any
 
 from app.nn.choices.optimizers import OPTIMIZERS
 from app.nn.choices.schedules import SCHEDULES
+from app.web.common.form_keys import insert, small_int
 
 MULTI = {"data.features"}  # fields sent once per checked box
 OPTIONAL_EMPTY = {"model.init_scale", "model.bias_init"}  # "" means "the scheme's default"
@@ -20,36 +21,16 @@ TOGGLED = {
 }
 
 
-def _insert(tree: dict[str, Any], path: list[str], value: Any) -> None:
-    node: Any = tree
-    for i, part in enumerate(path):
-        last = i == len(path) - 1
-        key: Any = int(part) if part.isdigit() else part
-        if isinstance(key, int):
-            if not isinstance(node, list):
-                raise ValueError(f"{'.'.join(path)}: bad field name")
-            while len(node) <= key:
-                node.append({})
-            if last:
-                node[key] = value
-            node = node[key]
-            continue
-        if last:
-            node[key] = value
-            return
-        nxt = path[i + 1]
-        node = node.setdefault(key, [] if nxt.isdigit() else {})
-
-
-def form_to_spec(items: Iterable[tuple[str, str]]) -> dict[str, Any]:
+def form_to_spec(items: Iterable[tuple[str, str]], max_layers: int) -> dict[str, Any]:
     """Nested spec dict from form items. For a scalar field the last value wins, so a hidden
-    "off" input followed by a checkbox of the same name reads as a boolean."""
+    "off" input followed by a checkbox of the same name reads as a boolean. A field name the
+    form cannot have (a layer index at or beyond `max_layers`, ...) raises FormFieldError."""
     scalars: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
     layer_total: int | None = None
     for key, value in items:
-        if key == "ui.layers" and value.isdigit():
-            layer_total = int(value)
+        if key == "ui.layers" and small_int(value) >= 0:
+            layer_total = small_int(value)
         if key.startswith("ui."):
             continue
         if key in MULTI:  # a hidden "" input marks the group as present when none is checked
@@ -69,12 +50,13 @@ def form_to_spec(items: Iterable[tuple[str, str]]) -> dict[str, Any]:
     if layer_total is not None:
         # Without this marker a network with no hidden layer would read as "use the default".
         tree["model"] = {"layers": []}
+    lists = {"model.layers": max_layers}
     for key, value in scalars.items():
         if key in OPTIONAL_EMPTY and value.strip() == "":
             continue
-        _insert(tree, key.split("."), value)
+        insert(tree, key.split("."), value, lists)
     for key, values in multi.items():
-        _insert(tree, key.split("."), values)
+        insert(tree, key.split("."), values, lists)
     if layer_total is not None:
         tree["model"]["layers"] = tree["model"]["layers"][:layer_total]
     return tree

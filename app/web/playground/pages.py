@@ -11,7 +11,7 @@ import random
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import ValidationError
 from starlette.datastructures import FormData
@@ -22,6 +22,8 @@ from app.nn.training.previews import split_points
 from app.runs.errors import RunError
 from app.web.common import choices, field_messages
 from app.web.common.deps import get_service
+from app.web.common.form_keys import FormFieldError, small_int
+from app.web.common.query_bounds import MAX_OFFSET
 from app.web.data import tools as ui_data
 from app.web.playground import transport as ui_runs
 from app.web.playground.forms import flatten, form_to_spec, layer_count, spec_to_values
@@ -107,9 +109,12 @@ async def playground(request: Request) -> HTMLResponse:
 
 def apply_action(tree: dict[str, Any], action: str, seed_source: random.Random) -> None:
     """Buttons inside the form: layer add/remove, units +/-, regenerate."""
-    layers = tree.setdefault("model", {}).setdefault("layers", [])
+    model = tree.setdefault("model", {})
+    if not isinstance(model, dict) or not isinstance(model.setdefault("layers", []), list):
+        return  # validation names the field
+    layers = model["layers"]
     name, _, arg = action.partition(":")
-    index = int(arg) if arg.isdigit() else -1
+    index = small_int(arg)
     if name == "add_layer":
         template = dict(layers[-1]) if layers else {"units": 4, "activation": "tanh"}
         template["residual"] = "off"
@@ -119,7 +124,7 @@ def apply_action(tree: dict[str, Any], action: str, seed_source: random.Random) 
     elif name in ("units_plus", "units_minus") and 0 <= index < len(layers):
         try:
             units = int(float(layers[index].get("units", 4)))
-        except ValueError:
+        except (ValueError, OverflowError):  # "inf" too: validation names the field
             return
         layers[index]["units"] = max(1, units + (1 if name == "units_plus" else -1))
     elif name == "regenerate":
@@ -134,7 +139,15 @@ async def read_form(request: Request) -> FormData:
 async def controls(request: Request) -> Response:
     form = await read_form(request)
     items = list(form.multi_items())
-    tree = form_to_spec([(k, str(v)) for k, v in items])
+    try:
+        tree = form_to_spec([(k, str(v)) for k, v in items], limits(request).max_layers)
+    except FormFieldError as exc:  # a name no form has: the defaults, with its message
+        values = spec_to_values(validate_spec({}, limits(request)).model_dump(mode="json"))
+        ctx = controls_context(request, values, exc.as_errors())
+        ctx["live_note"] = ""
+        return templates(request).TemplateResponse(
+            request, "partials/_controls.html", ctx, status_code=422
+        )
     action = str(form.get("ui.action") or "")
     if action:
         apply_action(tree, action, random.Random())
@@ -169,7 +182,7 @@ def _submitted_values(tree: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/runs", response_class=HTMLResponse)
-async def runs_page(request: Request, offset: int = 0) -> HTMLResponse:
+async def runs_page(request: Request, offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> HTMLResponse:
     limit = 50
     listing = await get_service(request).list_runs(limit=limit, offset=max(0, offset))
     ctx = {

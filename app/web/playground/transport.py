@@ -18,6 +18,7 @@ from app.runs.errors import Busy, RunError
 from app.runs.service.live_changes import BOUNDS
 from app.web.common import field_messages
 from app.web.common.deps import client_id, get_service
+from app.web.common.form_keys import FormFieldError
 from app.web.data.tools import attach_points
 from app.web.hosting.ownership import NOT_YOURS, owns_quietly
 from app.web.hosting.ratelimit import check_create_rate, too_many_message
@@ -71,7 +72,8 @@ async def current_run(request: Request, run_id: str) -> dict[str, Any] | None:
 async def form_spec(request: Request) -> tuple[dict[str, Any], str, str]:
     """(spec tree, the page's current run id, the page's key for PageRuns)."""
     form = await request.form()
-    tree = form_to_spec([(k, str(v)) for k, v in form.multi_items()])
+    max_layers = request.app.state.settings.limits().max_layers
+    tree = form_to_spec([(k, str(v)) for k, v in form.multi_items()], max_layers)
     await attach_points(request, tree, form)  # custom points named by ui.pts
     return tree, str(form.get("ui.run") or ""), page_key(request, str(form.get("ui.page") or ""))
 
@@ -82,7 +84,10 @@ async def play(request: Request) -> Response:
 
     Clicks of one page are handled one at a time, and each stops every other run the page
     started: after any burst of Play and Reset clicks only the last click's run trains."""
-    tree, run_id, key = await form_spec(request)
+    try:
+        tree, run_id, key = await form_spec(request)
+    except FormFieldError as exc:  # a field name no form has (app/web/common/form_keys.py)
+        return panel(request, None, str(exc), 422)
     async with page_runs(request).lock(key):
         response, kept = await _play(request, tree, run_id, key)
         await stop_others(request, key, kept)
@@ -128,7 +133,10 @@ async def _play(
 async def reset(request: Request) -> Response:
     """Stop the current run and every other run this page started; the next Play starts
     from fresh weights."""
-    _, run_id, key = await form_spec(request)
+    try:
+        _, run_id, key = await form_spec(request)
+    except FormFieldError as exc:
+        return panel(request, None, str(exc), 422)
     async with page_runs(request).lock(key):
         run = await current_run(request, run_id)
         mine = run is not None and await owns_quietly(request, run["id"])

@@ -21,6 +21,7 @@ from app.nn.spec.experiment import error_list
 from app.runs.errors import Busy, RunError
 from app.web.common import choices, field_messages
 from app.web.common.deps import client_id, get_service
+from app.web.common.form_keys import small_int
 from app.web.compare.pages import COLORS
 from app.web.hosting.ownership import owns_quietly
 from app.web.hosting.ratelimit import check_create_rate, too_many_message
@@ -54,7 +55,7 @@ def form_to_request(items: list[tuple[str, str]]) -> tuple[dict[str, Any], str]:
     fields: dict[str, str] = {}
     for key, value in items:
         fields[key] = value  # the last value wins (hidden "off" + checkbox)
-    count = int(fields["ui.racers"]) if fields.get("ui.racers", "").isdigit() else 0
+    count = small_int(fields.get("ui.racers", ""), 0)
     racers = []
     for i in range(min(count, MAX_RACERS)):
         p = f"racers.{i}."
@@ -75,8 +76,9 @@ def apply_racer_action(data: dict[str, Any], action: str) -> None:
     name, _, arg = action.partition(":")
     if name == "add_racer" and len(racers) < MAX_RACERS:
         racers.append(dict(racers[-1]) if racers else {"name": "sgd", "lr": 0.02})
-    elif name == "remove_racer" and arg.isdigit() and len(racers) > 1:
-        racers.pop(int(arg))
+    elif name == "remove_racer" and len(racers) > 1:
+        if 0 <= small_int(arg) < len(racers):  # a stale or forged index removes nothing
+            racers.pop(small_int(arg))
     elif name == "preset" and arg in PRESETS:
         data["racers"] = [dict(r) for r in PRESETS[arg][1]]
     elif name == "function":  # a new function starts from its own default point

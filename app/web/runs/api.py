@@ -14,16 +14,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
-from app.nn.spec.experiment import Spec, validate_spec
+from app.nn.spec.experiment import validate_spec
 from app.runs.errors import Busy, Conflict, Forbidden, Invalid, NotFound, RunError, Unavailable
 from app.runs.service.front_door import RunService
 from app.runs.service.live_changes import live_keys
 from app.settings import Settings
 from app.web.common.choices import describe_choices
 from app.web.common.deps import client_id, get_app_settings, get_service, read_json
+from app.web.common.query_bounds import MAX_OFFSET, MAX_SEQ
 from app.web.hosting.openapi_errors import document_errors
 from app.web.hosting.ownership import require_owner
 from app.web.hosting.ratelimit import limit_creation
+from app.web.runs.openapi_spec import spec_schema
 
 router = APIRouter()
 STATUS_OF = {
@@ -89,7 +91,8 @@ def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
-            spec = Spec.model_json_schema(ref_template="#/components/schemas/{model}")
+            limits = app.state.settings.limits()  # the real bounds and the registries' keys
+            spec = spec_schema(limits, ref_template="#/components/schemas/{model}")
             defs = spec.pop("$defs", {})
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update({**defs, "Spec": spec})
@@ -125,7 +128,7 @@ async def create_run(
 @router.get("/api/runs", tags=["runs"])
 async def list_runs(
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     manager: RunService = Depends(get_service),
 ) -> dict[str, Any]:
     """Runs, newest first, with their status and summary."""
@@ -141,7 +144,7 @@ async def get_run(run_id: str, manager: RunService = Depends(get_service)) -> di
 @router.get("/api/runs/{run_id}/events", tags=["runs"])
 async def run_events(
     run_id: str,
-    after: int = Query(0, ge=0, description="last seq already seen"),
+    after: int = Query(0, ge=0, le=MAX_SEQ, description="last seq already seen"),
     manager: RunService = Depends(get_service),
 ) -> Response:
     """Events after seq `after` (what a WebSocket would replay), as one JSON object."""
@@ -206,8 +209,9 @@ async def delete_run(run_id: str, manager: RunService = Depends(get_service)) ->
 
 
 @router.get("/api/spec/schema", tags=["spec"])
-async def spec_schema() -> dict[str, Any]:
-    return Spec.model_json_schema()
+async def get_spec_schema(settings: Settings = Depends(get_app_settings)) -> dict[str, Any]:
+    """The spec's JSON schema with this server's bounds and the allowed keys."""
+    return spec_schema(settings.limits())
 
 
 @router.get("/api/spec/choices", tags=["spec"])

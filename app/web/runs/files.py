@@ -15,6 +15,7 @@ from app.nn.families.registry import export_for
 from app.runs.service.front_door import RunService
 from app.runs.store.metrics_table import to_csv
 from app.web.common.deps import get_service, read_json
+from app.web.runs.artifact_access import limit_landscapes, live_owner_only
 
 router = APIRouter(tags=["files"])
 LANDSCAPE_BODY = {
@@ -64,7 +65,7 @@ async def metrics_csv(run_id: str, manager: RunService = Depends(get_service)) -
     )
 
 
-@router.get("/api/runs/{run_id}/weights.pt")
+@router.get("/api/runs/{run_id}/weights.pt", dependencies=[Depends(live_owner_only)])
 async def weights_pt(run_id: str, manager: RunService = Depends(get_service)) -> Response:
     """`torch.save(model.state_dict())`: now for a running or paused run, else at its end.
     Load with `torch.load(f, weights_only=True)` into the model the spec builds."""
@@ -73,7 +74,11 @@ async def weights_pt(run_id: str, manager: RunService = Depends(get_service)) ->
     return Response(found.data, media_type="application/octet-stream", headers=headers)
 
 
-@router.post("/api/runs/{run_id}/landscape", openapi_extra=LANDSCAPE_BODY)
+@router.post(
+    "/api/runs/{run_id}/landscape",
+    openapi_extra=LANDSCAPE_BODY,
+    dependencies=[Depends(live_owner_only), Depends(limit_landscapes)],
+)
 async def landscape(
     run_id: str, request: Request, manager: RunService = Depends(get_service)
 ) -> dict[str, Any]:

@@ -110,7 +110,8 @@ class _Socket:
             except RunError as exc:
                 status = STATUS_OF.get(type(exc), 400)
                 reply = {"type": "error", "status": status, "detail": exc.detail}
-            except (ValueError, RecursionError) as exc:
+            except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+                # The reply names the problem and the socket stays open (docs/API.md).
                 reply = {"type": "error", "status": 400, "detail": str(exc)}
             await self.send(json.dumps(reply))
 

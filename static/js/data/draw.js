@@ -10,6 +10,7 @@
   const COLORS = [BP.NEG, BP.POS, ...BP.COLORS.slice(2, 8)];  // label 0 orange, 1 blue, then the palette
   const stats = BP.hook("__bpDraw", { posts: 0, points: 0, key: "" });
   let drawing = false, points = null, down = null, queue = Promise.resolve();
+  let cleared = false;  // Clear emptied the plot: the next drawing starts from nothing
 
   function hint(text, bad) {
     const h = $("draw-hint");
@@ -95,7 +96,8 @@
 
   function toggle() {
     drawing = !drawing;
-    points = null;  // start from what is on show now
+    if (!cleared) points = null;  // start from what is on show now
+    cleared = false;
     const btn = $("btn-draw"), gd = $("plot-boundary");
     if (btn) btn.setAttribute("aria-pressed", String(drawing));
     if (gd) gd.classList.toggle("drawing", drawing);
@@ -106,11 +108,15 @@
     const gd = $("plot-boundary");
     if (!gd || !$("btn-draw")) return;
     $("btn-draw").addEventListener("click", toggle);
+    // Clear empties the plot and leaves draw mode as it was (it used to switch it on).
     $("btn-draw-clear").addEventListener("click", () => {
-      if (!drawing) toggle();
       points = [];
+      cleared = !drawing;
       overlay(points, true);
-      run(() => store(points));
+      run(async () => {
+        await store(points);
+        if (!drawing) hint("cleared: press ✎ Draw points, then click the plot to add points");
+      });
     });
     // While drawing, a click on the plot is a point: other click handlers (the softmax
     // point picker) wait until draw mode is off.

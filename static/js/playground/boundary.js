@@ -27,10 +27,11 @@
       if (!p || !p.x.length) continue;
       const xs = p.x.map((r) => r[0]);
       const ys = dims === 1 ? p.y : p.x.map((r) => r[1]);
-      const color = meta.task === "regression" ? (dims === 1 ? "#333" : p.y.map((v) => (v >= 0 ? POS : NEG))) : p.y.map(classColor);
+      const color = meta.task === "regression" ? (dims === 1 ? "#9aa5b1" : p.y.map((v) => (v >= 0 ? POS : NEG))) : p.y.map(classColor);
+      const small = dims === 1;  // a 1-D curve's samples: light, so the model's line reads
       traces.push({ x: xs, y: ys, mode: "markers", type: "scatter", name: split, hoverinfo: "skip",
-        marker: { color, size: split === "train" ? 6 : 7, symbol: split === "train" ? "circle" : "diamond",
-                  line: { color: split === "train" ? "#fff" : "#000", width: 1 } } });
+        marker: { color, size: small ? 4 : (split === "train" ? 6 : 7), symbol: split === "train" ? "circle" : "diamond",
+                  line: { color: split === "train" ? "#fff" : "#000", width: small ? 0 : 1 } } });
     }
     return traces;
   }
@@ -98,12 +99,11 @@
     const showTest = $("opt-test").checked, discrete = $("opt-discretize").checked;
     const g = snap && BP.grid(snap.grid);
     if (dims === 1) {  // a curve, not a picture: the model's output along the middle row
-      const traces = [];
-      if (g) {
+      const traces = pointTraces(meta, showTest, dims);
+      if (g) {  // drawn last: on top of the points, not hidden under them
         const n = g.size, row = Math.floor(n / 2);
         traces.push({ x: axis(n), y: Array.from(g.values.subarray(row * n, row * n + n)), mode: "lines", name: "model", line: { color: POS, width: 3 } });
       }
-      traces.push(...pointTraces(meta, showTest, dims));
       Plotly.react(gd, traces, layout(dims), CFG);
       pointsKey = null;
       drawPicture(gd, null);
@@ -130,6 +130,18 @@
       xaxis: { range: DOMAIN, zeroline: false, showgrid: false }, yaxis: { range: dims === 1 ? [-2, 2] : DOMAIN, zeroline: false, showgrid: false, scaleanchor: dims === 1 ? undefined : "x" } };
   }
   function reset() { pointsKey = null; shown = null; }
+
+  // The caption names the data on show: the checked dataset's label (custom points drawn or
+  // uploaded are "Custom points", not the dataset they started from).
+  function caption() {
+    const cap = $("boundary-caption");
+    const input = document.querySelector("#controls input[name='data.dataset']:checked");
+    const label = input && input.closest("label");
+    if (!cap || !label) return;
+    cap.textContent = input.value === "custom" ? "Custom points" : label.title.split(":")[0] || label.textContent.trim();
+  }
+  document.addEventListener("htmx:after:swap", caption);
+  document.addEventListener("DOMContentLoaded", caption);
 
   window.BPBoundary = { draw, reset };
 })();

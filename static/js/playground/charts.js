@@ -37,6 +37,10 @@
     if (m.eval) onEval(m.eval);
     S.last = m;
     const now = performance.now();
+    // Live frames come at most ~25 a second; a burst (a replay of stored frames) says
+    // nothing about speed: restart the window at its newest frame.
+    const prev = S.speed[S.speed.length - 1];
+    if (prev && now - prev[0] < 8) S.speed = [];
     S.speed.push([now, m.epoch]);
     while (S.speed.length > 2 && now - S.speed[0][0] > 1500) S.speed.shift();
   }
@@ -77,8 +81,10 @@
     const logy = $("opt-logy") && $("opt-logy").checked;
     return Object.assign({
       title: { text: title, font: { size: 13 } }, margin: { l: 48, r: 10, t: 30, b: 32 },
-      xaxis: { title: { text: xKey() }, autorange: true },
-      legend: { orientation: "h", y: -0.3, font: { size: 10 } },
+      xaxis: { title: { text: xKey(), standoff: 4 }, autorange: true, automargin: true },
+      // Under the axis title, not on it: anchored to the figure's bottom edge, and Plotly
+      // grows the bottom margin to fit both (y: -0.3 of the plot used to land on the title).
+      legend: { orientation: "h", x: 0, y: 0, xref: "container", yref: "container", yanchor: "bottom", font: { size: 10 } },
     }, extra || {}, { yaxis: Object.assign({ type: logy ? "log" : "linear", autorange: true }, (extra || {}).yaxis || {}) });
   }
   // Each chart: its traces (key, x, y, style) from the state, and its layout.
@@ -160,9 +166,9 @@
     $("step").textContent = m.step;
     $("epoch").textContent = Math.floor(m.epoch);
     stats.epochShown = m.epoch;
-    if (S.speed.length > 1) {
+    if (S.speed.length > 2 && $("status").dataset.status === "running") {
       const [t0, e0] = S.speed[0], [t1, e1] = S.speed[S.speed.length - 1];
-      if (t1 - t0 > 200) $("speed").textContent = ((e1 - e0) / ((t1 - t0) / 1000)).toFixed(1);
+      if (t1 - t0 > 300) $("speed").textContent = ((e1 - e0) / ((t1 - t0) / 1000)).toFixed(1);
     }
     const ev = S.evalShown;
     if (ev && ev !== S.evalDrawn) {
@@ -191,10 +197,11 @@
     }
     detail.textContent = text;
     detail.classList.toggle("bad", st === "diverged" || st === "failed");
-    const paused = st === "paused", live = st === "running" || st === "queued" || paused;
+    // A queued run has no worker yet: Pause and +1 would only earn a 409.
     const pause = $("btn-pause"), step = $("btn-step");
-    if (pause) pause.disabled = !live || paused;
-    if (step) step.disabled = !live;
+    if (pause) pause.disabled = st !== "running";
+    if (step) step.disabled = st !== "running" && st !== "paused";
+    if (st !== "running" && S) { S.speed = []; $("speed").textContent = "–"; }  // paused or ended
   }
 
   // Before a run starts, draw the data of the experiment in the URL.

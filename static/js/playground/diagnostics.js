@@ -275,11 +275,13 @@
     const px = e.clientX - box.left - fl.xaxis._offset, py = e.clientY - box.top - fl.yaxis._offset;
     if (px < 0 || py < 0 || px > fl.xaxis._length || py > fl.yaxis._length) return;
     state.point = [fl.xaxis.p2c(px), fl.yaxis.p2c(py)];
+    state.picked = true;
     renderTemperature();
   }
   function placeMarker() {      // a crosshair over the plot (charts.js owns the plot's traces)
     const gd = $("plot-boundary"), fl = gd && gd._fullLayout;
-    if (!fl || !fl.xaxis || !state.logits) return;
+    // Only a point the user picked is marked: a ring at (0, 0) on every plot looked like data.
+    if (!fl || !fl.xaxis || !state.logits || !state.picked) return;
     let m = $("temp-marker");
     if (!m) {
       m = el("span", "temp-marker"); m.id = "temp-marker";

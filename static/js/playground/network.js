@@ -55,6 +55,13 @@
     });
     container.bpPos = pos;
     container.bpSvg = svg;
+    // Before the first snapshot (no weights yet): the connections as thin grey lines, and
+    // each input feature's picture over the input square, so the diagram reads at once.
+    const edges = svg.querySelector(".edges");
+    pos.slice(0, -1).forEach((col, l) => col.forEach((a) => pos[l + 1].forEach((b) => {
+      el("line", { x1: a[0] + R, y1: a[1], x2: b[0] - R, y2: b[1], stroke: "#c3cad4", "stroke-width": 0.6, class: "edge-preview" }, edges);
+    })));
+    inputThumbs(container, meta);
     // A weight's value shows on hover: its title is written only when the pointer is there.
     svg.addEventListener("mouseover", (e) => {
       const line = e.target;
@@ -118,7 +125,7 @@
   function thumbs(container, size) {
     if (container.bpThumbs && container.bpThumbs.size === size) return container.bpThumbs;
     const wrap = container.querySelector(".wrap");
-    wrap.querySelectorAll("canvas.thumb").forEach((c) => c.remove());
+    wrap.querySelectorAll("canvas.thumb:not(.input-thumb)").forEach((c) => c.remove());
     const scale = container.bpSvg.getBoundingClientRect().width / W;
     const cells = [];
     container.bpPos.slice(1, -1).forEach((col, l) => {
@@ -153,6 +160,44 @@
       ctx.putImageData(img, 0, 0);
     }));
     stats.thumbs += 1;
+  }
+
+  // What each input feature is over the input square (as app/nn/data/points.py FEATURES).
+  const FEATURE = {
+    x1: (a) => a, x2: (a, b) => b, x1sq: (a) => a * a, x2sq: (a, b) => b * b, x1x2: (a, b) => a * b,
+    sin_x1: (a) => Math.sin(a), sin_x2: (a, b) => Math.sin(b), cos_x1: (a) => Math.cos(a), cos_x2: (a, b) => Math.cos(b),
+  };
+  function inputThumbs(container, meta) {
+    const wrap = container.querySelector(".wrap"), size = 24, [lo, hi] = BP.DOMAIN;
+    const scale = container.bpSvg.getBoundingClientRect().width / W || 1;
+    const col = container.bpPos[0];
+    const gap = col.length > 1 ? col[1][1] - col[0][1] : THUMB, side = Math.min(THUMB, gap - 2);
+    (meta.features || []).forEach((f, i) => {
+      const fn = FEATURE[f];
+      if (!fn || !col[i]) return;
+      const vals = [];
+      for (let r = 0; r < size; r++) {
+        for (let c = 0; c < size; c++) {
+          const a = lo + ((hi - lo) * (c + 0.5)) / size, b = hi - ((hi - lo) * (r + 0.5)) / size;
+          vals.push(fn(a, b));
+        }
+      }
+      const span = Math.max(1e-9, ...vals.map(Math.abs));
+      const canvas = document.createElement("canvas");
+      canvas.className = "thumb input-thumb"; canvas.dataset.feature = f;
+      canvas.width = size; canvas.height = size;
+      canvas.style.width = canvas.style.height = `${side * scale}px`;
+      canvas.style.left = `${(col[i][0] - side / 2) * scale}px`;
+      canvas.style.top = `${(col[i][1] - side / 2) * scale}px`;
+      canvas.title = `input ${f}: its value over the input square`;
+      const ctx = canvas.getContext("2d"), img = ctx.createImageData(size, size);
+      vals.forEach((v, k) => {
+        const t = v / span, [r, g, b] = t >= 0 ? P : N, a = Math.min(1, Math.abs(t)), o = k * 4;
+        img.data[o] = 255 - (255 - r) * a; img.data[o + 1] = 255 - (255 - g) * a; img.data[o + 2] = 255 - (255 - b) * a; img.data[o + 3] = 255;
+      });
+      ctx.putImageData(img, 0, 0);
+      wrap.appendChild(canvas);
+    });
   }
 
   // Neuron pictures cost bytes on every snapshot: ask for them only while they can be seen.

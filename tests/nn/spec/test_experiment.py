@@ -4,6 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from app.nn.spec.experiment import Limits, error_list, validate_spec
+from app.settings import Settings
 
 
 def errors(data: dict, limits: Limits | None = None) -> dict[str, str]:
@@ -63,3 +64,15 @@ def test_derived_sizes() -> None:
     assert spec.steps_per_epoch() == 3 and spec.total_steps() == 9
     big = validate_spec({"train": {"batch_size": 4000}})
     assert big.effective_batch_size() == 250 and big.steps_per_epoch() == 1
+
+
+def test_a_one_d_dataset_has_no_x2_features() -> None:
+    """The sine's x2 is always 0: its x2 features would be constants (issue 14)."""
+    limits = Settings().limits()
+    assert validate_spec({"data": {"dataset": "sine"}}, limits).data.features == ["x1"]
+    picked = ["x1", "x2", "x1x2", "cos_x1", "sin_x2"]
+    spec = validate_spec({"data": {"dataset": "sine", "features": picked}}, limits)
+    assert spec.data.features == ["x1", "cos_x1"]
+    with pytest.raises(ValidationError, match="1-D dataset has only x1"):
+        validate_spec({"data": {"dataset": "sine", "features": ["x2"]}}, limits)
+    assert validate_spec({}, limits).data.features == ["x1", "x2"]  # 2-D datasets keep both

@@ -137,7 +137,7 @@ def test_minimal_and_odd_but_valid_links() -> None:
         ("#networkShape=4,0", "networkShape='4,0'"),
         ("#x=yes", "x='yes': expected true or false"),
         ("#learningRate=abc", "learningRate='abc': expected a number"),
-        ("#noise=200", "noise='200'"),
+        ("#noise=abc", "noise='abc': expected a number"),
         ("#batchSize=2.5", "batchSize='2.5': expected a whole number"),
         ("#problem=clustering", "problem="),
         ("#dataset=moons", "dataset='moons'"),
@@ -155,3 +155,65 @@ def test_bad_links_name_the_key(link: str, fragment: str) -> None:
         import_tfp(link)
     assert fragment in str(info.value)
     assert str(info.value).startswith("TF Playground link")
+
+
+def test_noise_follows_tfp_page_rules() -> None:
+    wide, notes = import_tfp("#dataset=gauss&noise=80")
+    assert wide["data"]["noise"] == pytest.approx(0.8) and "resets" not in joined(notes)
+    for raw in ("81", "100", "250"):
+        reset, notes = import_tfp(f"#dataset=gauss&noise={raw}")
+        assert reset["data"]["noise"] == pytest.approx(0.5), raw
+        assert "resets it to 50" in joined(notes)
+    assert import_tfp("#noise=-5")[0]["data"]["noise"] == 0.0
+
+
+def test_gauss_variance_follows_tfp_beyond_half_noise() -> None:
+    # TFP: variance = linear([0, .5] -> [.5, 4])(noise), unclamped: 0.5 + 7·noise.
+    for noise in (0.3, 0.7):
+        spec = validate_spec({"data": {"dataset": "gauss", "samples": 5000, "noise": noise}})
+        data = Trainer(spec).data
+        points = torch.cat([s.raw for s in data.splits().values()])
+        labels = torch.cat([s.y.flatten() for s in data.splits().values()])
+        centres = torch.where(labels[:, None] > 0.5, 2.0, -2.0)
+        std = float((points - centres).std())
+        assert std == pytest.approx((0.5 + 7 * noise) ** 0.5, rel=0.03), noise
+
+
+def test_reg_plane_targets_are_not_clamped() -> None:
+    # TFP: label = linear([-10, 10] -> [-1, 1])(x + y), no clamp: up to ±1.2 at noise 0.
+    spec = validate_spec({"data": {"dataset": "plane", "samples": 2000, "noise": 0.0}})
+    for split in Trainer(spec).data.splits().values():
+        x = split.raw
+        assert torch.allclose(split.y.flatten(), (x[:, 0] + x[:, 1]) / 10, atol=1e-6)
+    labels = torch.cat([s.y.flatten() for s in Trainer(spec).data.splits().values()])
+    assert float(labels.abs().max()) > 1.1
+
+
+def test_partial_batches_are_listed_among_the_differences() -> None:
+    _, notes = import_tfp("#batchSize=30&percTrainData=50")  # 250 points: 10 left over
+    assert "leave 10 over each epoch" in joined(notes)
+    assert "averages 40 points" in joined(notes)
+    _, notes = import_tfp("#batchSize=10&percTrainData=50")
+    assert "left over" not in joined(notes) and "over each epoch" not in joined(notes)
+
+
+def test_regression_with_l2_names_the_change_that_reproduces_tfp() -> None:
+    link = "#problem=regression&networkShape=&learningRate=0.1&regularization=L2"
+    link += "&regularizationRate=0.3&batchSize=10&percTrainData=10&initZero=false"
+    spec, notes = import_tfp(link)
+    assert "lr 0.05 and train.l2 0.6 reproduce TFP's steps exactly" in joined(notes)
+    # Oracle: one full-batch step of TFP's update, written out from its nn.ts:
+    # w -= lr·mean((o − t)·x) + lr·rate·w; b -= lr·mean(o − t) (biases are not regularised).
+    n_train = round(1200 * 0.1)
+    changed = {**spec["train"], "optimizer": {"name": "sgd", "lr": 0.05}, "l2": 0.6}
+    changed.update(batch_size=n_train, epochs=1)
+    trainer = Trainer(validate_spec({**spec, "train": changed}))
+    (linear,) = trainer.model.linears()
+    w0, b0 = linear.weight.detach().clone(), linear.bias.detach().clone()
+    x, t = trainer.data.train.raw.float(), trainer.data.train.y.flatten().float()
+    out = x @ w0.T.flatten().to(x.dtype) + b0.to(x.dtype)
+    w_tfp = w0.flatten() - 0.1 * ((out - t)[:, None] * x).mean(0) - 0.1 * 0.3 * w0.flatten()
+    b_tfp = b0 - 0.1 * (out - t).mean()
+    trainer.run()
+    assert torch.allclose(linear.weight.detach().flatten().float(), w_tfp.float(), atol=1e-5)
+    assert torch.allclose(linear.bias.detach().float(), b_tfp.float(), atol=1e-5)

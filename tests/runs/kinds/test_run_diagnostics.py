@@ -71,7 +71,7 @@ def test_diagnostics_ride_on_snapshots_at_most_at_their_rate() -> None:
     snaps = [e for e in events if e["type"] == "snapshot"]
     with_diag = diagnostics_snapshots(events)
     # The first picture (step 0) and the final one always carry diagnostics ...
-    assert snaps[0]["step"] == 0 and "diagnostics" in snaps[0]
+    assert with_diag[0]["step"] == 0 and snaps[0]["step"] == 0  # picture first, then panel
     assert events[-2] is snaps[-1] and "diagnostics" in snaps[-1]
     # ... in between, at most diagnostics_rate per second of wall time.
     assert len(with_diag) <= 4.0 * seconds + 2, (len(with_diag), seconds)

@@ -28,7 +28,7 @@ class ComparisonRow(Base):
     __tablename__ = "comparisons"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     client: Mapped[str] = mapped_column(String(200), default="")
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # migration 0002
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     members: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{"run_id", "label"}]
@@ -66,8 +66,8 @@ def _session(store: Store) -> Session:
 
 
 def create_tables(store: Store) -> None:
+    """Nothing to do: Store.open() migrated the database (app.runs.store.migrate)."""
     assert store._engine is not None
-    Base.metadata.create_all(store._engine)
 
 
 def insert(store: Store, row: dict[str, Any], events: list[Event]) -> None:

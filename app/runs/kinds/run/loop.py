@@ -82,15 +82,17 @@ class RunLoop:
             val_loss=val,
         )
 
-    def emit_snapshot(self, now: float, diagnostics: bool = False) -> None:
+    def emit_snapshot(self, now: float, diagnostics: bool = False, full: bool = False) -> None:
         """A picture: live ones at the view's resolution, pause/step/end ones (diagnostics
-        on) at the spec's; neuron pictures while a viewer shows them, and on those."""
+        on, or `full`) at the spec's; neuron pictures while a viewer shows them, and on
+        those."""
         stream, family = self.trainer.spec.stream, FAMILIES[self.trainer.spec.family]
-        size = stream.grid_size if diagnostics else min(stream.grid_size, family.live_grid)
-        neurons = stream.neuron_grids and (diagnostics or self.pacer.neurons)
+        full = full or diagnostics
+        size = stream.grid_size if full else min(stream.grid_size, family.live_grid)
+        neurons = stream.neuron_grids and (full or self.pacer.neurons)
         assert family.live_snapshot is not None
         snap = compact(family.live_snapshot(self.trainer, size, neurons))
-        if diagnostics or now - self.diagnostics_at >= self.diagnostics_interval:
+        if diagnostics or (not full and now - self.diagnostics_at >= self.diagnostics_interval):
             self.diagnostics_at = now
             snap["diagnostics"] = panel_frame(self.trainer)  # significant digits, not decimals
         self.pacer.taken_at(now)
@@ -101,6 +103,14 @@ class RunLoop:
         now = time.monotonic()
         self.emit_frame(now)
         self.emit_snapshot(now, diagnostics=True)
+
+    def first_picture(self) -> None:
+        """The untrained net at once (Play's first visible update), then the same state
+        with the diagnostics panel, whose probe costs ~5-20 ms more."""
+        now = time.monotonic()
+        self.emit_frame(now)
+        self.emit_snapshot(now, full=True)
+        self.emit_snapshot(time.monotonic(), diagnostics=True)
 
     # ---- control --------------------------------------------------------------------
     def request_stop(self, reason: str) -> None:
@@ -199,7 +209,7 @@ class RunLoop:
                 self.trajectory.record(rec["step"])
             if not primed:  # the initial evaluation: show the untrained net, then obey
                 primed = True
-                self.flush()
+                self.first_picture()
                 continue
             now = time.monotonic()
             if kind == "step" and self.paused and self.budget > 0:
