@@ -1,6 +1,6 @@
 """Compile the fused kernel once (install / image build) and load it at run time.
 
-The build goes to a directory keyed by the torch version and a hash of the source, under
+The build goes to a directory keyed by the torch and Python versions and the source, under
 the virtualenv (`<sys.prefix>/var/backprop-playground/fused/<key>`, overridable with
 PLAYGROUND_FUSED_DIR), so a new torch or a changed kernel never loads a stale binary and a
 read-only install (the Docker image's non-root user) still loads it. Loading never
@@ -14,6 +14,7 @@ import functools
 import hashlib
 import importlib.util
 import os
+import platform
 import sys
 import time
 from pathlib import Path
@@ -27,7 +28,8 @@ CFLAGS = ["-O3"]  # portable: no -march=native (an image may run on another CPU)
 
 def key() -> str:
     digest = hashlib.sha256(SOURCE.read_bytes())
-    digest.update(f"{torch.__version__} {' '.join(CFLAGS)}".encode())
+    python = f"{sys.implementation.cache_tag} {platform.machine()}"  # the .so's ABI
+    digest.update(f"{torch.__version__} {python} {' '.join(CFLAGS)}".encode())
     return digest.hexdigest()[:16]
 
 
