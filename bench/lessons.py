@@ -6,9 +6,10 @@ checker from app/lessons/claims/ (the same code the lesson tests assert with). P
 row per claim: how many seeds it held on, the share the lesson's text promises, and the
 measured value on a seed where it failed.
 
-Results are cached per (lesson file, checker source, engine source, seed) in
-.cache/lessons/, so a re-run only trains what changed (`--fresh` ignores the cache). One
-torch thread; run it with `nice` on a shared machine:
+Results are cached per (the lesson's experiment specs, its checker's source, seed) in
+.cache/lessons/, so a re-run only trains what changed; a lesson's texts do not count, and
+neither does the engine: after an engine change that may move numbers, run with `--fresh`.
+One torch thread; run it with `nice` on a shared machine:
 
     nice .venv/bin/python bench/lessons.py                  # all lessons, 20 seeds
     nice .venv/bin/python bench/lessons.py --only dying-relu zigzag --seeds 8
@@ -25,28 +26,25 @@ import json
 import math
 import sys
 import time
-from importlib import resources
 from pathlib import Path
 
 import torch
 
 from app.lessons.claims import UNTUNED, check, checker, claims
-from app.lessons.registry import LESSONS
+from app.lessons.registry import LESSONS, member_specs
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".cache" / "lessons"
 
 
 def fingerprint(slug: str) -> str:
-    """Changes when the lesson's file, its checker or any engine module changes."""
+    """Changes when the lesson's experiments (any member spec) or its checker change."""
     h = hashlib.sha256()
-    folder = resources.files("app.lessons").joinpath("content")
-    h.update(next(p for p in folder.iterdir() if p.name.endswith(f"-{slug}.json")).read_bytes())
+    for label, spec in member_specs(LESSONS[slug]):
+        h.update(label.encode() + spec.model_dump_json().encode())
     source = checker(slug).__file__
     assert source is not None
     h.update(Path(source).read_bytes())
-    for path in sorted((ROOT / "app" / "nn").rglob("*.py")):
-        h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -10,7 +10,7 @@ from app.lessons.claims.runner import Run, run_lesson
 CLAIMS = (
     Claim("rmsprop_first_10x", 0, "RMSProp: first RMS update per weight 10 lr (±5 %)"),
     Claim("rmsprop_early_above", 0, "first 10 steps: RMSProp's updates > 3x Adam's"),
-    Claim("gap_closes", 0, "RMSProp's update at step 100 < 0.3x its first"),
+    Claim("gap_closes", 0, "RMSProp's update at step 100 < a third of its first"),
     Claim("adam_first_lr", 1, "Adam: first RMS update per weight = lr (±2 %)"),
     Claim("both_fit", 2, "both: test acc >= 0.9"),
 )

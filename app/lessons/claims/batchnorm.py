@@ -7,7 +7,7 @@ from app.lessons.claims import Claim, Outcome, outcome
 from app.lessons.claims.runner import run_lesson
 
 CLAIMS = (
-    Claim("plain_fails", 0, "plain: diverged, or loss > 2x BatchNorm's and acc 0.05 lower"),
+    Claim("plain_fails", 0, "plain: diverged, or loss > 2x BatchNorm's and acc 0.05 lower", 0.85),
     Claim("bn_converges", 1, "BatchNorm: finished, loss < 0.3, test acc >= 0.9"),
 )
 

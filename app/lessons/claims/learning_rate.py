@@ -7,7 +7,7 @@ from app.lessons.claims import Claim, Outcome, outcome
 from app.lessons.claims.runner import run_lesson
 
 CLAIMS = (
-    Claim("high_diverges", 0, "lr 10: stopped as diverged within 10 steps"),
+    Claim("high_diverges", 0, "lr 10: stopped as diverged within 4 steps"),
     Claim("tiny_flat", 1, "lr 1e-5: update ratio < 1e-4, loss falls < 15 %, R² < 0.3"),
     Claim("good_learns", 2, "lr 0.03: loss falls > 75 %, test R² >= 0.85"),
 )
@@ -32,7 +32,7 @@ def verdict(m: dict[str, Any]) -> dict[str, Outcome]:
     hi, lo, ok = m["lr 10"], m["lr 1e-5"], m["lr 0.03"]
     return {
         "high_diverges": outcome(
-            hi["status"] == "diverged" and hi["steps"] <= 10,
+            hi["status"] == "diverged" and hi["steps"] <= 4,
             "{} at step {}",
             hi["status"],
             hi["steps"],

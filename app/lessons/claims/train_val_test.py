@@ -11,7 +11,7 @@ from app.nn.training.trainer import Trainer, build_data
 
 CLAIMS = (
     Claim("three_scores", 0, "150/75/75 disjoint points, each split scored at every eval"),
-    Claim("train_most_flattering", 0, "final train loss is the lowest of the three", 0.5),
+    Claim("train_most_flattering", 0, "final train loss is the lowest of the three", 0.6),
     Claim("kept_on_validation", 1, "kept epoch = validation-loss minimum"),
     Claim("test_plays_no_part", 1, "test labels flipped: same epoch, same weights"),
 )
