@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.cpus import cpu_limit
 from app.netranges import parse_networks
-from app.nn.spec.experiment import Limits
+from app.nn.spec.base import Limits
 
 
 class Settings(BaseSettings):

@@ -31,7 +31,8 @@ from pydantic import (
 from app.lessons.predict import SETTLERS
 from app.nn.compare.plan import deep_merge
 from app.nn.explain import ExplainSpec
-from app.nn.spec.experiment import Limits, Spec, error_text, validate_spec
+from app.nn.spec.base import Limits, error_text
+from app.nn.spec.experiment import Spec, validate_spec
 
 # The charts and diagnostics a lesson may point at; the UI highlights these panels.
 WATCH: dict[str, str] = {

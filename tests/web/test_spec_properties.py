@@ -21,7 +21,8 @@ from app.nn.choices.layers import ACTIVATIONS, NORMS
 from app.nn.choices.optimizers import OPTIMIZERS
 from app.nn.choices.schedules import SCHEDULES
 from app.nn.data.points import DATASETS, FEATURES
-from app.nn.spec.experiment import error_list, validate_spec
+from app.nn.spec.base import error_list
+from app.nn.spec.experiment import validate_spec
 from tests.web.service import TERMINAL, app_client, make_settings, wait_status
 
 LIMITS = {"max_layers": 3, "max_units": 12, "max_samples": 300, "max_epochs": 20}

@@ -23,7 +23,8 @@ from pydantic import ValidationError
 from app.nn.compare.independent import IndependentComparison
 from app.nn.compare.lockstep import Comparison
 from app.nn.compare.spec import OVERRIDES, ComparisonSpec, validate_comparison
-from app.nn.spec.experiment import Limits, Spec, error_list, validate_spec
+from app.nn.spec.base import Limits, error_list
+from app.nn.spec.experiment import Spec, validate_spec
 
 Errors = list[dict[str, str]]
 # What a member sets directly rather than through overrides.

@@ -18,16 +18,15 @@ from typing import Any
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from app.nn.choices.registry import FieldError
+from app.nn.spec.base import Limits, error_list
 from app.nn.spec.experiment import (
     GradClipSpec,
-    Limits,
     OptimizerSpec,
     ScheduleSpec,
     Spec,
     _bounded,
     _limits,
     _Model,
-    error_list,
 )
 
 MIN_MEMBERS, MAX_MEMBERS = 2, 8

@@ -15,7 +15,8 @@ from urllib.parse import unquote
 from pydantic import ValidationError
 
 from app.nn.data.points import split_sizes
-from app.nn.spec.experiment import Limits, error_text, validate_spec
+from app.nn.spec.base import Limits, error_text
+from app.nn.spec.experiment import validate_spec
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")  # TFP's names are ours
 DATASETS = {"circle": "circle", "xor": "xor", "gauss": "gauss", "spiral": "spiral"}

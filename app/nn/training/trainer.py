@@ -23,7 +23,7 @@ import torch
 from app.nn.choices.losses import loss_function
 from app.nn.choices.optimizers import LIVE_GROUP_KEYS, OPTIMIZERS, build_optimizer
 from app.nn.choices.schedules import Schedule
-from app.nn.data.points import Data, featurize, make_data
+from app.nn.data.points import Data, featurize
 from app.nn.fused import choose_engine, fused_steps
 from app.nn.measure.metrics import (
     StepMeter,
@@ -38,37 +38,13 @@ from app.nn.measure.pictures import NEURON_PICTURE_MAX_UNITS
 from app.nn.models.mlp import Network, batch_norm_problem, build_model, fast_forward
 from app.nn.records import Record
 from app.nn.spec.experiment import Spec
-
-DIVERGE_FACTOR = 1e4  # a batch loss this many times the initial loss (or >1e4) = diverged
-
-
-def derived_seeds(seed: int) -> dict[str, int]:
-    """Independent streams so that, e.g., changing dropout leaves init and data order alone."""
-    return {
-        "data": seed,
-        "init": seed + 1_000_003,
-        "order": seed + 2_000_029,
-        "noise": seed + 3_000_017,
-        "dropout": seed + 4_000_037,
-    }
-
-
-def build_data(spec: Spec) -> Data:
-    d = spec.data
-    return make_data(
-        d.dataset,
-        d.samples,
-        d.noise,
-        d.train_fraction,
-        d.val_fraction,
-        d.features,
-        derived_seeds(spec.seed)["data"],
-        d.points,
-    )
-
-
-def output_width(spec: Spec, data: Data) -> int:
-    return data.info.classes if data.info.task == "multiclass" else 1
+from app.nn.training.basics import (  # shared by every trainer; importers may name them here
+    build_data,
+    derived_seeds,
+    divergence,
+    key_in_group,
+    output_width,
+)
 
 
 class Trainer:
@@ -396,20 +372,3 @@ class Trainer:
             "final": self.final_scores(),
             "seconds": time.perf_counter() - self.started,
         }
-
-
-def key_in_group(group: dict[str, Any], key: str) -> bool:
-    return ("betas" in group) if key in ("beta1", "beta2") else key in group
-
-
-def divergence(loss: float, step: int, initial_loss: float | None) -> str:
-    """Why a batch loss means the run diverged ("" if it does not): not finite, or
-    DIVERGE_FACTOR times its initial value (at least 1)."""
-    if not math.isfinite(loss):
-        return f"the loss became {loss} at step {step}: the updates overshot"
-    ref = max(1.0, initial_loss or 1.0)
-    if loss > DIVERGE_FACTOR * ref:
-        return (
-            f"the loss exploded to {loss:.3g} at step {step} ({loss / ref:.0f}x its initial value)"
-        )
-    return ""

@@ -16,7 +16,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from app.nn.spec.experiment import Limits, validate_spec
+from app.nn.spec.base import Limits
+from app.nn.spec.experiment import validate_spec
 from app.nn.training.trainer import Trainer
 from app.runs.errors import Unavailable
 from app.runs.execution.parent_death import die_with

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from app.nn.diagnose.panel import panel_frame
 from app.nn.measure import pictures
-from app.nn.spec.experiment import Limits, validate_spec
+from app.nn.spec.base import Limits
+from app.nn.spec.experiment import validate_spec
 from app.nn.training.trainer import Trainer
 
 

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from app.nn.compare.plan import PlanInvalid, validate_plan
 from app.nn.race.race import validate_race
-from app.nn.spec.experiment import error_list
+from app.nn.spec.base import error_list
 from app.runs.errors import Busy, Conflict, Invalid, NotFound, Unavailable
 from app.runs.events.members import as_member_run, member_status
 from app.runs.events.stream import TERMINAL, Event, make_event, status_fields

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from app.nn.spec.experiment import Limits
+from app.nn.spec.base import Limits
 from app.runs.errors import Invalid
 
 # key -> (low, high), both inclusive

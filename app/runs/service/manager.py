@@ -21,7 +21,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from app.nn.spec.experiment import Spec, error_list, validate_spec
+from app.nn.spec.base import error_list
+from app.nn.spec.experiment import Spec, validate_spec
 from app.runs.errors import Busy, Conflict, Invalid, NotFound, Unavailable
 from app.runs.events.stream import TERMINAL, Event, EventBus, make_event, status_fields
 from app.runs.execution.base import Executor, ExecutorSink, SharedExecutor

@@ -21,7 +21,8 @@ from app.lessons.registry import LESSONS, member_specs
 from app.nn.compare.plan import Plan, PlanInvalid, validate_plan
 from app.nn.compare.url import from_items, to_url_query
 from app.nn.data.points import DATASETS
-from app.nn.spec.experiment import error_list, validate_spec
+from app.nn.spec.base import error_list
+from app.nn.spec.experiment import validate_spec
 from app.runs.errors import Busy, RunError
 from app.web.common import choices, field_messages
 from app.web.common.deps import client_id, get_service

@@ -24,7 +24,8 @@ from starlette.datastructures import FormData
 
 from app.nn.data.points import CUSTOM
 from app.nn.families.registry import export_for
-from app.nn.spec.experiment import Spec, error_text, validate_spec
+from app.nn.spec.base import error_text
+from app.nn.spec.experiment import Spec, validate_spec
 from app.nn.spec.tfp import import_tfp
 from app.nn.spec.url import from_query, to_url_query
 from app.runs.errors import Invalid, NotFound, RunError

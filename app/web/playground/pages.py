@@ -17,7 +17,8 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from app.nn.data.points import DATASETS
-from app.nn.spec.experiment import Spec, error_list, validate_spec
+from app.nn.spec.base import error_list
+from app.nn.spec.experiment import Spec, validate_spec
 from app.nn.training.previews import split_points
 from app.runs.errors import RunError
 from app.web.common import choices, field_messages

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from app.nn.choices.optimizers import OPTIMIZERS
 from app.nn.race.race import FUNCTIONS, MAX_RACERS, RaceSpec, validate_race
-from app.nn.spec.experiment import error_list
+from app.nn.spec.base import error_list
 from app.runs.errors import Busy, RunError
 from app.web.common import choices, field_messages
 from app.web.common.deps import client_id, get_service

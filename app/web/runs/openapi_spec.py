@@ -16,7 +16,8 @@ from app.nn.choices.losses import LOSSES
 from app.nn.choices.optimizers import OPTIMIZERS
 from app.nn.choices.schedules import SCHEDULES
 from app.nn.data.points import DATASETS, FEATURES
-from app.nn.spec.experiment import Limits, Spec
+from app.nn.spec.base import Limits
+from app.nn.spec.experiment import Spec
 
 
 def spec_schema(limits: Limits, ref_template: str = "#/$defs/{model}") -> dict[str, Any]:

@@ -16,7 +16,8 @@ from app.cli import cli
 from app.nn.compare.lockstep import Comparison
 from app.nn.compare.spec import ComparisonSpec, validate_comparison
 from app.nn.records import Record
-from app.nn.spec.experiment import Limits, Spec, error_list
+from app.nn.spec.base import Limits, error_list
+from app.nn.spec.experiment import Spec
 from app.nn.training.trainer import Trainer
 
 RTOL = 1e-4

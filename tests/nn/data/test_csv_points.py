@@ -9,7 +9,8 @@ import torch
 from pydantic import ValidationError
 
 from app.nn.data.csv_points import CsvError, parse_csv
-from app.nn.spec.experiment import error_text, validate_spec
+from app.nn.spec.base import error_text
+from app.nn.spec.experiment import validate_spec
 from app.nn.training.trainer import Trainer
 
 torch.set_num_threads(1)

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import torch
 
-from app.cli import finite_json
+from app.cli_output import finite_json
 from app.nn.choices.layers import INITS
 from app.nn.choices.optimizers import OPTIMIZERS
 from app.nn.choices.schedules import SCHEDULES

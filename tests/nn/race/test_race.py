@@ -9,7 +9,7 @@ import torch
 from pydantic import ValidationError
 
 from app.nn.race.race import FUNCTIONS, Race, contour_grid, describe, validate_race
-from app.nn.spec.experiment import error_list
+from app.nn.spec.base import error_list
 
 
 def grad_at(key: str, point: tuple[float, float]) -> torch.Tensor:

@@ -3,7 +3,8 @@
 import pytest
 from pydantic import ValidationError
 
-from app.nn.spec.experiment import Limits, error_list, validate_spec
+from app.nn.spec.base import Limits, error_list
+from app.nn.spec.experiment import validate_spec
 from app.settings import Settings
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from app.nn.spec.experiment import Limits, validate_spec
+from app.nn.spec.base import Limits
+from app.nn.spec.experiment import validate_spec
 from app.nn.spec.tfp import import_tfp
 from app.nn.training.trainer import Trainer
 

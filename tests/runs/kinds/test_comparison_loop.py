@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import torch
 
-from app.nn.spec.experiment import Limits
+from app.nn.spec.base import Limits
 from app.runs.events.members import as_member_run, member_event
 from app.runs.events.stream import Event, make_event, status_fields
 from app.runs.kinds.comparison.log import ComparisonLog

@@ -7,7 +7,7 @@ from collections import deque
 from typing import Any
 
 from app.nn.measure.pictures import decode
-from app.nn.spec.experiment import Limits
+from app.nn.spec.base import Limits
 from app.runs.events.frames import FrameBuilder, compact
 from app.runs.kinds.run.loop import RunLoop
 

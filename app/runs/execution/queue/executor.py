@@ -24,7 +24,6 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -35,27 +34,13 @@ from app.runs.execution.base import ExecutorSink
 from app.runs.execution.queue import broker as queue_broker
 from app.runs.execution.queue import records
 from app.runs.execution.queue.capacity import Capacity, read_capacity
+from app.runs.execution.queue.follow import Follow
 from app.runs.execution.queue.keys import END_IF, RELEASE, Keys, parse_entry
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
 ERROR_WINDOW = 3600.0  # worker start failures /healthz still reports (seconds)
 DAY_MS = 86_400_000
-
-
-@dataclass(eq=False)
-class _Follow:
-    run_id: str
-    owner: bool  # this web server created (and persists) the run
-    last_seq: int
-    step: int = 0
-    epoch: float = 0.0
-    submitted: bool = False  # its job is recorded in Redis
-    ended: bool = False
-    task: asyncio.Task[None] | None = None
-    resync: Callable[[], Awaitable[None]] | None = None  # observers: catch up from the store
-    resynced_at: float = 0.0
-    ended_at: float | None = None  # when its job was first seen ended (without an end here)
 
 
 class QueueExecutor:
@@ -68,7 +53,7 @@ class QueueExecutor:
         self.redis: aioredis.Redis | None = None
         self.broker: Any = None
         self.sink: ExecutorSink | None = None
-        self.follows: dict[str, _Follow] = {}
+        self.follows: dict[str, Follow] = {}
         self.capacity = Capacity()
         self.taken = 0  # jobs submitted since the capacity was read
         self.freed = 0  # our runs that ended since then (their workers are freeing up)
@@ -172,13 +157,13 @@ class QueueExecutor:
             return set()
 
     # ---- submitting and following -------------------------------------------------------
-    def _follow(self, run_id: str, owner: bool, last_seq: int) -> _Follow:
-        follow = _Follow(run_id, owner, last_seq)
+    def _follow(self, run_id: str, owner: bool, last_seq: int) -> Follow:
+        follow = Follow(run_id, owner, last_seq)
         self.follows[run_id] = follow
         follow.task = self._spawn(self._read(follow))
         return follow
 
-    async def _submit(self, follow: _Follow, job: dict[str, Any]) -> None:
+    async def _submit(self, follow: Follow, job: dict[str, Any]) -> None:
         assert self.redis is not None
         run_id = follow.run_id
         try:
@@ -204,7 +189,7 @@ class QueueExecutor:
                 await self._release(run_id)
             self._sink().on_lost(run_id, f"could not queue the run: Redis unreachable ({exc})")
 
-    async def _read(self, follow: _Follow) -> None:
+    async def _read(self, follow: Follow) -> None:
         assert self.redis is not None
         key, last = self.keys.events(follow.run_id), "0-0"
         while not follow.ended and not self.closing:
@@ -220,7 +205,7 @@ class QueueExecutor:
                     if follow.ended:
                         return
 
-    def _deliver(self, follow: _Follow, fields: dict[Any, Any]) -> None:
+    def _deliver(self, follow: Follow, fields: dict[Any, Any]) -> None:
         sink = self._sink()
         meta, data, _ = parse_entry(fields)
         kind, run_id = meta.get("kind"), follow.run_id
@@ -257,7 +242,7 @@ class QueueExecutor:
                 if on_artifact is not None:
                     on_artifact(run_id, meta, data)
 
-    def _drop(self, follow: _Follow) -> None:
+    def _drop(self, follow: Follow) -> None:
         follow.ended = True
         if self.follows.get(follow.run_id) is follow:
             del self.follows[follow.run_id]
@@ -380,7 +365,7 @@ class QueueExecutor:
         keys = [self.keys.job(run_id), self.keys.lease(run_id), self.keys.pending]
         return bool(await self.redis.eval(END_IF, 3, *keys, mode, self.instance, run_id))
 
-    async def _fail(self, follow: _Follow, reason: str) -> None:
+    async def _fail(self, follow: Follow, reason: str) -> None:
         """End a run here: its terminal event goes to the stream, for every follower."""
         assert self.redis is not None
         progress = {"step": follow.step, "epoch": follow.epoch}

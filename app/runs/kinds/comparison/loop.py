@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from app.nn.compare.plan import validate_plan
-from app.nn.spec.experiment import Limits
+from app.nn.spec.base import Limits
 from app.runs.events.frames import FrameBuilder, compact
 from app.runs.events.members import member_event
 from app.runs.kinds.base import POLL_INTERVAL, ParentGone

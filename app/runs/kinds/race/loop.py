@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from app.nn.race.race import Race, validate_race
-from app.nn.spec.experiment import Limits
+from app.nn.spec.base import Limits
 from app.runs.kinds.base import POLL_INTERVAL, ParentGone
 from app.runs.kinds.run.loop import RunLoop
 

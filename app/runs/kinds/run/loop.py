@@ -12,7 +12,8 @@ from typing import Any
 
 from app.nn.diagnose.panel import panel_frame
 from app.nn.families.registry import FAMILIES, trainer_for
-from app.nn.spec.experiment import Limits, validate_spec
+from app.nn.spec.base import Limits
+from app.nn.spec.experiment import validate_spec
 from app.runs.events.demand import Pacer
 from app.runs.events.frames import FrameBuilder, compact
 from app.runs.events.stream import make_event, status_fields

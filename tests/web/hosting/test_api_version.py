@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 import app
 from tests.web.service import QUICK, TERMINAL, app_client, make_settings, wait_status
 
-PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
+PYPROJECT = Path(__file__).resolve().parents[3] / "pyproject.toml"
 
 
 @pytest.fixture(scope="module")

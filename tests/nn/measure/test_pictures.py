@@ -9,7 +9,8 @@ import torch
 
 from app.nn.measure import pictures
 from app.nn.measure.metrics import grid_picture, neuron_pictures
-from app.nn.spec.experiment import Limits, validate_spec
+from app.nn.spec.base import Limits
+from app.nn.spec.experiment import validate_spec
 from app.nn.training.trainer import Trainer
 
 
