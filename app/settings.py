@@ -52,10 +52,12 @@ class Settings(BaseSettings):
     max_paused_seconds: float = 900.0  # a paused run holds a worker; then it is stopped
 
     # Streaming.
-    frame_rate: float = 60.0  # metrics frames per second per run, at most (display rate)
+    # Metrics frames per second per run, at most: the charts' display rate (each viewer
+    # costs the event loop a send per frame; 60 halved what 8 runs kept with 32 viewers).
+    frame_rate: float = 30.0
     # Snapshots (boundary, weights, neuron pictures) follow what viewers consume, at most
     # snapshot_rate a second; with nobody drawing them, snapshot_idle_rate (app.runs.events.demand).
-    snapshot_rate: float = 60.0
+    snapshot_rate: float = 30.0
     snapshot_idle_rate: float = 1.0
     event_buffer: int = 2048  # recent events per run kept exactly for replay
     history_points: int = 1000  # decimated metric frames kept per run (memory and db)

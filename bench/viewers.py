@@ -77,16 +77,18 @@ async def _stall(host: str, port: int, path: str, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
 
-def viewers_main(ws: str, port: int, runs: list[str], per_run: int, stalled: int,
+def viewers_main(ws: str, port: int, runs: dict[str, int], per_run: int, stalled: int,
                  seconds: float, out: Any) -> None:  # fmt: skip
     async def main() -> list[dict[str, Any]]:
         got: list[dict[str, Any]] = []
         tasks = [
-            _view(f"{ws}/ws/runs/{r}?after=0", seconds, got) for r in runs for _ in range(per_run)
+            _view(f"{ws}/ws/runs/{r}?after={n}", seconds, got)
+            for r, n in runs.items()
+            for _ in range(per_run)
         ]
         tasks += [
-            _stall("127.0.0.1", port, f"/ws/runs/{r}?after=0", seconds)
-            for r in runs
+            _stall("127.0.0.1", port, f"/ws/runs/{r}?after={n}", seconds)
+            for r, n in runs.items()
             for _ in range(stalled)
         ]
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -121,12 +123,17 @@ def phase(
     child = None
     if watched:
         ws = server.http.replace("http", "ws")
+        # They join live (after = the run's last seq), as viewers already watching would
+        # be: a replay of the whole buffer per phase is a join cost, not a watching cost.
+        at = {
+            r: httpx.get(f"{server.http}/api/runs/{r}", timeout=60).json()["last_seq"] for r in runs
+        }
         child = ctx.Process(
             target=viewers_main,
             args=(
                 ws,
                 server.port,
-                runs,
+                at,
                 args.clients // len(runs),
                 args.stalled,
                 args.seconds + 1,
