@@ -31,7 +31,8 @@ def test_pictures_curves_and_counters_follow_the_run(page: Any, server: LiveServ
     # ... the network diagram is restyled in place and, on screen, its neuron pictures come.
     assert b["net"]["updates"] > a["net"]["updates"]
     assert b["net"]["visible"] and b["net"]["thumbs"] > 0
-    assert page.locator("#network canvas.thumb").count() == 4 + 2  # the default 4, 2 net
+    units = page.evaluate("document.getElementById('network').bpMeta.units.slice(0, -1)")
+    assert page.locator("#network canvas.thumb").count() == sum(units)  # inputs and hidden
     # The curves hold every frame's point (appended with extendTraces, never reset).
     loss = page.evaluate("document.getElementById('chart-loss').data[0].x.length")
     assert loss >= b["bp"]["chartFrames"] > 0 or loss > 100
