@@ -152,6 +152,7 @@ def measure(
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.add_init_script(PROBE)
     try:
+        epochs = min(epochs, 1_000_000 * batch // 250)  # spiral: 250 training points; 1M steps
         page.goto(f"{server.http}/?d=spiral&bs={batch}&ep={epochs}")
         page.wait_for_selector("#plot-boundary .main-svg", timeout=30_000)
         page.wait_for_timeout(500)  # the preview drawn, htmx settled
