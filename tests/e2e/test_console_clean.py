@@ -29,8 +29,9 @@ def test_training_with_log_axes_makes_no_console_errors(page: Any, server: LiveS
     page.click("#btn-play")
     wait_js(page, f"(() => {{ const y = {LOSS_Y}; return y.length >= 20; }})()", 90_000)
     page.wait_for_timeout(2000)  # keep drawing
-    page.click("#btn-pause")
-    page.wait_for_timeout(300)
+    if page.is_enabled("#btn-pause"):  # the fused engine may have finished the run already
+        page.click("#btn-pause")
+        page.wait_for_timeout(300)
     assert not errors, errors[:5]
 
 
