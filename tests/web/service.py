@@ -76,7 +76,8 @@ def start_paused(client: Any, spec: dict | None = None) -> str:  # type: ignore[
     response = client.post("/api/runs", params={"paused": "true"}, json=spec or LONG)
     assert response.status_code == 201, response.text
     run_id: str = response.json()["id"]
-    wait_event(client, run_id, lambda e: e["type"] == "snapshot")
+    # The first picture goes out twice: at once, then with the diagnostics panel.
+    wait_event(client, run_id, lambda e: e["type"] == "snapshot" and "diagnostics" in e)
     return run_id
 
 

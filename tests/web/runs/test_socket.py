@@ -102,7 +102,8 @@ def test_unknown_run_closes_with_4404(client: TestClient) -> None:
 
 def test_heartbeats_and_control_messages_over_the_socket(client: TestClient) -> None:
     run_id = client.post("/api/runs", params={"paused": "1"}, json=LONG).json()["id"]
-    wait_event(client, run_id, lambda e: e["type"] == "snapshot")
+    # The untrained net's picture goes out twice: at once, then with the diagnostics panel.
+    wait_event(client, run_id, lambda e: e["type"] == "snapshot" and "diagnostics" in e)
     last = events(client, run_id)[-1]["seq"]
     with client.websocket_connect(f"/ws/runs/{run_id}?after={last}") as ws:
         beat = ws.receive_json()
