@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import wait_js
+from tests.e2e.conftest import RUN_ENDS_TOO_SOON, wait_js
 from tests.web.service import LiveServer, make_settings, wait_for
 
 PARENT_ORIGIN = "http://localhost"  # + the framing server's port
@@ -75,6 +75,7 @@ def run_status(live: LiveServer, page: Any, run_id: str) -> str:
     return str(page.request.get(url).json()["status"])
 
 
+@RUN_ENDS_TOO_SOON
 def test_framed_app_plays_pauses_and_stops_its_own_run(
     browser: Any, embeddable: LiveServer, artifacts: Path
 ) -> None:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.conftest import wait_js
+from tests.e2e.conftest import RUN_ENDS_TOO_SOON, wait_js
 from tests.web.service import LiveServer
 
 LOSS_POINTS = "document.getElementById('chart-loss').data?.[0]?.y?.filter(v => v !== null) ?? []"
@@ -18,6 +18,7 @@ def settle(page: Any) -> None:
     page.wait_for_timeout(150)
 
 
+@RUN_ENDS_TOO_SOON
 def test_build_play_pause_step_reset_and_share(
     page: Any, server: LiveServer, artifacts: Path
 ) -> None:
