@@ -111,7 +111,9 @@ def test_pictures_flow_as_fast_as_a_viewer_draws_them_and_rarely_without_one(
     alone, t_alone = asyncio.run(one(False))
     assert alone <= 1.0 * t_alone + 4, (alone, t_alone)  # snapshot_idle_rate: 1 a second
     assert watched > 2 * (1.0 * t_watched + 4), (watched, t_watched)
-    assert watched <= 60 * t_watched + 4  # never beyond snapshot_rate
+    # never beyond snapshot_rate, plus the pictures outside the pacing (the untrained net's
+    # two, the end's exact one, a paused flush)
+    assert watched <= 60 * t_watched + 8
 
 
 def test_a_viewer_may_ask_for_neuron_pictures_without_owning_the_run(live: LiveServer) -> None:
