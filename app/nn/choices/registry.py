@@ -136,6 +136,12 @@ class Registry(Generic[E]):
         except KeyError:
             raise ValueError(self.unknown_message(key)) from None
 
+    def valid(self, key: str) -> str:
+        """The key itself, or ValueError naming the allowed keys (for pydantic validators)."""
+        if key not in self._entries:
+            raise ValueError(self.unknown_message(key))
+        return key
+
     def unknown_message(self, key: object) -> str:
         return f"unknown {self.family} {key!r}; allowed: {', '.join(self._entries)}"
 

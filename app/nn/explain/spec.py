@@ -56,23 +56,17 @@ class ExplainSpec(BaseModel):
     @field_validator("activation")
     @classmethod
     def _activation(cls, v: str) -> str:
-        if v not in ACTIVATIONS:
-            raise ValueError(ACTIVATIONS.unknown_message(v))
-        return v
+        return ACTIVATIONS.valid(v)
 
     @field_validator("loss")
     @classmethod
     def _loss(cls, v: str) -> str:
-        if v not in LOSSES:
-            raise ValueError(LOSSES.unknown_message(v))
-        return v
+        return LOSSES.valid(v)
 
     @field_validator("init")
     @classmethod
     def _init(cls, v: str) -> str:
-        if v not in INITS:
-            raise ValueError(INITS.unknown_message(v))
-        return v
+        return INITS.valid(v)
 
     def experiment(self) -> Spec:
         """The playground experiment with the same data, weights and loss (raises

@@ -50,16 +50,12 @@ class LayerSpec(_Model):
     @field_validator("activation")
     @classmethod
     def _act(cls, v: str) -> str:
-        if v not in ACTIVATIONS:
-            raise ValueError(ACTIVATIONS.unknown_message(v))
-        return v
+        return ACTIVATIONS.valid(v)
 
     @field_validator("norm")
     @classmethod
     def _norm(cls, v: str) -> str:
-        if v not in NORMS:
-            raise ValueError(NORMS.unknown_message(v))
-        return v
+        return NORMS.valid(v)
 
 
 ONE_D_FEATURES = ("x1", "x1sq", "sin_x1", "cos_x1")  # the features of x1 alone
@@ -79,9 +75,7 @@ class DataSpec(_Model):
     @field_validator("dataset")
     @classmethod
     def _dataset(cls, v: str) -> str:
-        if v not in DATASETS:
-            raise ValueError(DATASETS.unknown_message(v))
-        return v
+        return DATASETS.valid(v)
 
     @field_validator("samples")
     @classmethod
@@ -187,9 +181,7 @@ class ModelSpec(_Model):
     @field_validator("init")
     @classmethod
     def _init(cls, v: str) -> str:
-        if v not in INITS:
-            raise ValueError(INITS.unknown_message(v))
-        return v
+        return INITS.valid(v)
 
     @model_validator(mode="after")
     def _scale(self) -> ModelSpec:
@@ -293,9 +285,7 @@ class TrainSpec(_Model):
     @field_validator("loss")
     @classmethod
     def _loss(cls, v: str) -> str:
-        if v not in LOSSES:
-            raise ValueError(LOSSES.unknown_message(v))
-        return v
+        return LOSSES.valid(v)
 
 
 class StreamSpec(_Model):
