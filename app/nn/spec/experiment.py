@@ -9,7 +9,7 @@ field and the allowed values or range.
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -33,6 +33,7 @@ from app.nn.spec.base import (  # the spec's building blocks; importers may name
     _Model,
     _short,
 )
+from app.nn.spec.family_part import FamilyPart
 
 
 class LayerSpec(_Model):
@@ -302,7 +303,8 @@ class StreamSpec(_Model):
 
 
 # The model families this spec can describe (app.nn.families.registry.FAMILIES holds their
-# plug-ins; a test keeps the two in step). A new family adds its key and its model part.
+# plug-ins; a test keeps the two in step). A new family adds its key here and one optional
+# field to Spec named after the key, typed by its FamilyPart (app/nn/spec/family_part.py).
 FamilyKey = Literal["mlp"]
 
 
@@ -313,9 +315,36 @@ class Spec(_Model):
     model: ModelSpec = Field(default_factory=ModelSpec)
     train: TrainSpec = Field(default_factory=TrainSpec)
     stream: StreamSpec = Field(default_factory=StreamSpec)
+    # A family's part (FamilyPart) goes here, e.g. `cnn: CnnPart | None = None`.
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_part(cls, data: Any) -> Any:
+        """A family other than the MLP gets its part's defaults when the spec omits it."""
+        if isinstance(data, dict):
+            family = data.get("family", "mlp")
+            known = isinstance(family, str) and family in cls.model_fields
+            if known and family != "mlp" and data.get(family) is None:
+                data = {**data, family: {}}
+        return data
+
+    @property
+    def part(self) -> FamilyPart | None:
+        """The family's own part (None for the MLP, whose data and model are the points')."""
+        part = getattr(self, self.family, None)
+        return part if isinstance(part, FamilyPart) else None
+
+    @model_validator(mode="after")
+    def _one_part(self) -> Spec:
+        for name, field in type(self).model_fields.items():
+            if name != self.family and _is_part(field.annotation) and getattr(self, name):
+                raise FieldError(name, f"a {self.family} spec has no {name} part (family={name}?)")
+        return self
 
     @model_validator(mode="after")
     def _cross(self, info: ValidationInfo) -> Spec:
+        if self.part is not None:
+            return self._cross_part(info)
         task = self.task
         loss = LOSSES[self.train.loss]
         if task not in loss.tasks:
@@ -349,24 +378,58 @@ class Spec(_Model):
             )
         return self
 
+    def _cross_part(self, info: ValidationInfo) -> Spec:
+        assert self.part is not None
+        task = self.task
+        if task not in LOSSES[self.train.loss].tasks:
+            allowed = [k for k in LOSSES if task in LOSSES[k].tasks]
+            raise FieldError(
+                "train.loss",
+                f"{self.train.loss!r} does not apply to {task} data; allowed: {', '.join(allowed)}",
+            )
+        limits = _limits(info)
+        self.part.check(self, limits)
+        if self.train.early_stopping is not None and self.sizes()[1] == 0:
+            raise FieldError(
+                "train.early_stopping", "needs a validation split: set data.val_fraction > 0"
+            )
+        if self.total_steps() > limits.max_steps:
+            raise FieldError(
+                "train.epochs",
+                f"{self.train.epochs} epochs x {self.steps_per_epoch()} steps = "
+                f"{self.total_steps()} steps; the limit is {limits.max_steps}",
+            )
+        return self
+
     # Derived facts every consumer needs.
     @property
     def task(self) -> str:
-        return self.data.task()
+        return self.part.task() if self.part is not None else self.data.task()
 
     @property
     def loss_name(self) -> str:
         return resolve_loss(self.train.loss, self.task)
 
+    def sizes(self) -> tuple[int, int, int]:
+        """(train, validation, test) examples: a family part's dataset split by spec.data's
+        fractions, or the points' own."""
+        if self.part is None:
+            return self.data.sizes()
+        return split_sizes(self.part.n_examples(), self.data.train_fraction, self.data.val_fraction)
+
     def effective_batch_size(self) -> int:
-        return min(self.train.batch_size, self.data.sizes()[0])
+        return min(self.train.batch_size, self.sizes()[0])
 
     def steps_per_epoch(self) -> int:
-        n_train = self.data.sizes()[0]
+        n_train = self.sizes()[0]
         return -(-n_train // self.effective_batch_size())
 
     def total_steps(self) -> int:
         return self.train.epochs * self.steps_per_epoch()
+
+
+def _is_part(annotation: Any) -> bool:
+    return any(isinstance(a, type) and issubclass(a, FamilyPart) for a in get_args(annotation))
 
 
 def validate_spec(data: Any, limits: Limits | None = None) -> Spec:
