@@ -266,6 +266,11 @@ class TrainSpec(_Model):
     huber_delta: float = Field(1.0, gt=0.0, le=100.0, description="for the Huber loss")
     batch_size: int = Field(10, description="samples per step; capped at the training set")
     epochs: int = Field(100, description="passes over the training set")
+    until_paused: bool = Field(
+        False,
+        description="train until paused or stopped, up to the epoch and step caps "
+        "(epochs is set to the cap; the page's Play does this)",
+    )
     l1: float = Field(0.0, ge=0.0, le=10.0, description="L1 penalty: l1·Σ|w|")
     l2: float = Field(0.0, ge=0.0, le=10.0, description="L2 penalty: l2/2·Σw² (gradient l2·w)")
     weight_decay: float = Field(0.0, ge=0.0, le=1.0, description="decoupled: w -= lr·wd·w")
@@ -295,6 +300,13 @@ class StreamSpec(_Model):
     )
     grid_size: int = Field(64, ge=8, description="decision-boundary grid resolution")
     neuron_grids: bool = Field(True, description="per-neuron output pictures for small nets")
+    pace: float = Field(
+        0.0,
+        ge=0.0,
+        le=1e6,
+        description="at most this many epochs per second, so training can be watched "
+        "(0 = as fast as the engine goes); changes live",
+    )
 
     @field_validator("grid_size")
     @classmethod
@@ -343,6 +355,11 @@ class Spec(_Model):
 
     @model_validator(mode="after")
     def _cross(self, info: ValidationInfo) -> Spec:
+        if self.train.until_paused:  # as many epochs as the caps allow
+            limits = _limits(info)
+            self.train.epochs = max(
+                1, min(limits.max_epochs, limits.max_steps // self.steps_per_epoch())
+            )
         if self.part is not None:
             return self._cross_part(info)
         task = self.task

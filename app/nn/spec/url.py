@@ -37,6 +37,7 @@ SCALARS: dict[str, str] = {
     "hd": "train.huber_delta",
     "bs": "train.batch_size",
     "ep": "train.epochs",
+    "up": "train.until_paused",
     "l1": "train.l1",
     "l2": "train.l2",
     "wd": "train.weight_decay",
@@ -44,6 +45,7 @@ SCALARS: dict[str, str] = {
     "ee": "stream.eval_every",
     "g": "stream.grid_size",
     "ng": "stream.neuron_grids",
+    "pc": "stream.pace",
 }
 STRUCTURED = ("f", "l", "op", "sp", "gc", "es")
 _DEFAULT: dict[str, Any] | None = None
@@ -105,6 +107,8 @@ def to_query(spec: Spec) -> dict[str, str]:
         value = _get(full, path)
         if value != _get(base, path) and value is not None:
             out[key] = _fmt(value)
+    if full["train"]["until_paused"]:
+        out.pop("ep", None)  # the cap, not a choice: the link opens under its reader's caps
     # A missing lr means the optimizer's own default, not the default spec's.
     optimizer = full["train"]["optimizer"]
     if optimizer["lr"] != OPTIMIZERS[optimizer["name"]].default_lr:

@@ -25,6 +25,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "eps": (1e-12, 1.0),
     "beta1": (0.0, 0.9999),
     "beta2": (0.0, 0.99999),
+    "pace": (0.0, 1e6),  # epochs per second the run loop allows (0: unpaced); not the engine's
 }
 
 

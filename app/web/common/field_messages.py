@@ -36,6 +36,7 @@ LABELS = {
     "train.loss": "Loss",
     "train.batch_size": "Batch size",
     "train.epochs": "Epochs",
+    "train.until_paused": "Train until paused",
     "train.l1": "L1",
     "train.l2": "L2",
     "train.weight_decay": "Weight decay",
@@ -51,6 +52,7 @@ LABELS = {
     "stream.grid_size": "Boundary grid",
     "stream.eval_every": "Evaluate every",
     "stream.neuron_grids": "Per-neuron pictures",
+    "stream.pace": "Speed",
     # the optimizer race
     "function": "Test function",
     "steps": "Steps",

@@ -27,10 +27,11 @@ from app.nn.families.registry import export_for
 from app.nn.spec.base import error_text
 from app.nn.spec.experiment import Spec, validate_spec
 from app.nn.spec.tfp import import_tfp
-from app.nn.spec.url import from_query, to_url_query
+from app.nn.spec.url import from_query
 from app.runs.errors import Invalid, NotFound, RunError
 from app.runs.store.blobs import points_key
 from app.web.common.deps import get_service
+from app.web.common.playground_url import page_url_query, with_page_defaults
 from app.web.data.api import csv_dataset, tfp_spec
 
 router = APIRouter(include_in_schema=False)
@@ -47,7 +48,7 @@ def tools(request: Request) -> dict[str, Any]:
 
 def url_query(spec: Spec) -> str:
     """The spec's compact query plus `pts=<key>` for custom points (already stored)."""
-    query = to_url_query(spec)
+    query = page_url_query(spec)
     if spec.data.points is not None:
         query += ("&" if query else "") + f"{PTS}={points_key(spec.data.points)}"
     return query
@@ -62,12 +63,13 @@ async def expand_query(request: Request, query: dict[str, str]) -> dict[str, Any
     if link is not None:
         state["tfp"] = link
         spec, notes = import_tfp(link, limits)
+        with_page_defaults(query, spec)  # TensorFlow Playground trains until paused too
         if query:
             notes.append(f"other URL keys ignored for the import: {', '.join(sorted(query))}")
         state["notes"] = notes
         state["canonical"] = "/?" + url_query(validate_spec(spec, limits))
         return spec
-    spec = from_query(query)
+    spec = with_page_defaults(query, from_query(query))
     if key:
         data = spec.setdefault("data", {})
         try:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app.lessons.registry import LESSONS, WATCH, Lesson, member_specs
-from app.nn.spec.url import to_url_query
+from app.web.common.playground_url import page_url_query
 
 router = APIRouter(include_in_schema=False)
 
@@ -95,7 +95,7 @@ def launches(lesson: Lesson) -> list[dict[str, str]]:
     """One playground link (and a train-now link) per experiment of the lesson."""
     out = []
     for label, spec in member_specs(lesson):
-        query = to_url_query(spec)
+        query = page_url_query(spec)
         out.append(
             {
                 "label": label,

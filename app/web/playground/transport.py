@@ -32,6 +32,7 @@ LIVE_PATHS = (
     {"lr": "train.optimizer.lr", "grad_clip": "train.grad_clip.max"}
     | {key: f"train.optimizer.{key}" for key in ("momentum", "alpha", "eps", "beta1", "beta2")}
     | {key: f"train.{key}" for key in ("l1", "l2", "weight_decay", "input_noise")}
+    | {"pace": "stream.pace"}
 )
 assert set(LIVE_PATHS) == {"lr", *BOUNDS}
 

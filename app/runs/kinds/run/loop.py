@@ -33,6 +33,38 @@ def summary_of(end: dict[str, Any], status: str, reason: str) -> dict[str, Any]:
     }
 
 
+class Pace:
+    """At most `epochs_per_second` epochs a second (0: as fast as the engine), so a page can
+    watch a run that would otherwise end before its first frame. Falling behind (a slow
+    step, a loaded machine) does not make the run sprint to catch up."""
+
+    SLACK = 0.1  # seconds behind schedule forgiven before the schedule restarts
+
+    def __init__(self, epochs_per_second: float = 0.0, steps_per_epoch: int = 1) -> None:
+        self.steps_per_epoch = max(1, steps_per_epoch)
+        self.epochs_per_second = 0.0
+        self.set(epochs_per_second, 0)
+
+    def set(self, epochs_per_second: float, step: int) -> None:
+        self.epochs_per_second = max(0.0, epochs_per_second)
+        self.restart(step)
+
+    def restart(self, step: int) -> None:
+        self.origin_step, self.origin_time = step, time.monotonic()
+
+    def wait(self, step: int, now: float) -> float:
+        """Seconds to wait before training past `step` (0: go on)."""
+        if self.epochs_per_second <= 0:
+            return 0.0
+        due = self.origin_time + (step - self.origin_step) / (
+            self.epochs_per_second * self.steps_per_epoch
+        )
+        if now - due > self.SLACK:
+            self.restart(step)
+            return 0.0
+        return max(0.0, due - now)
+
+
 class RunLoop:
     """One run inside a worker: the engine's generator driven under control messages."""
 
@@ -58,6 +90,7 @@ class RunLoop:
         self.trainer: Any = None
         self.trajectory: worker_ops.Trajectory | None = None  # for landscapes
         self.ended = False
+        self.pace = Pace()
 
     # ---- output ---------------------------------------------------------------------
     def emit(self, type_: str, fields: dict[str, Any], **meta: Any) -> None:
@@ -144,11 +177,16 @@ class RunLoop:
 
     def set_hparams(self, msg: dict[str, Any]) -> None:
         reply: dict[str, Any] = {"kind": "ack", "run_id": self.run_id, "id": msg.get("id")}
+        changes = dict(msg.get("changes", {}))
+        pace = changes.pop("pace", None)
         try:
-            applied = self.trainer.set_hparams(**msg.get("changes", {}))
+            applied = self.trainer.set_hparams(**changes) if changes else {}
         except (ValueError, TypeError) as exc:
             self.chan.send({**reply, "ok": False, "error": str(exc)})
             return
+        if pace is not None:  # the loop's, not the engine's: how fast it lets training go
+            self.pace.set(float(pace), self.trainer.step)
+            applied["pace"] = self.pace.epochs_per_second
         self.chan.send({**reply, "ok": True, "applied": applied})
         self.emit("hparams", {"changes": applied, "step": self.trainer.step})
 
@@ -169,6 +207,7 @@ class RunLoop:
         try:
             spec = validate_spec(self.job["spec"], Limits(**self.job["limits"]))
             self.trainer = trainer_for(spec)
+            self.pace = Pace(spec.stream.pace, spec.steps_per_epoch())
             self.trajectory = worker_ops.trajectory_for(self.trainer, self.job["options"])
             self.emit_status("paused" if self.paused else "running")
             self.train()
@@ -195,6 +234,7 @@ class RunLoop:
                 self.active += now - resumed
                 self.wait_while_paused()
                 resumed = time.monotonic()
+                self.pace.restart(self.trainer.step)
             rec = next(records, None)
             if rec is None:
                 break
@@ -224,7 +264,17 @@ class RunLoop:
                 self.emit_snapshot(now)
             if self.active + (now - resumed) > self.max_seconds:
                 self.request_stop(f"stopped: a run may train for at most {self.max_seconds:g} s")
+            if kind == "step" and not self.paused:
+                self.keep_pace(rec["step"])
         self.finish(end or {})
+
+    def keep_pace(self, step: int) -> None:
+        """Hold training back to the run's pace, answering control messages meanwhile
+        (a pause, a stop or a new pace takes effect at once, not after the wait)."""
+        while (wait := self.pace.wait(step, time.monotonic())) > 0:
+            self.handle(self.chan.poll(wait))
+            if self.paused or self.stop_reason is not None:
+                return
 
     def finish(self, end: dict[str, Any]) -> None:
         self.flush()

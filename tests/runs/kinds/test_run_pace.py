@@ -1,0 +1,68 @@
+"""Play until paused at a watchable pace: the run loop holds training to the run's pace
+(epochs a second), answers control messages while it waits, and takes a new pace live."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from app.nn.spec.base import Limits
+from app.runs.kinds.run.loop import Pace, RunLoop
+from tests.runs.kinds.test_run_loop import SMALL, ScriptedChannel, job
+
+
+class SleepingChannel(ScriptedChannel):
+    """A scripted channel whose waits take real time, as a worker's pipe does."""
+
+    def poll(self, timeout: float | None) -> list[dict[str, Any]]:
+        if timeout and not self.script:
+            time.sleep(timeout)
+        return super().poll(timeout)
+
+
+def test_the_pace_schedules_steps_and_forgives_falling_behind() -> None:
+    pace = Pace(10.0, steps_per_epoch=5)  # 50 steps a second
+    start = pace.origin_time
+    assert abs(pace.wait(5, start) - 0.1) < 1e-9  # step 5 is due 0.1 s after the origin
+    assert pace.wait(5, start + 0.1) == 0.0
+    assert pace.wait(10, start + 0.5) == 0.0  # 0.3 s behind: restart, no sprint
+    assert pace.origin_step == 10 and abs(pace.wait(11, pace.origin_time) - 0.02) < 1e-9
+    assert Pace(0.0, 5).wait(10**6, start) == 0.0  # unpaced
+
+
+def test_a_paced_run_takes_at_least_its_epochs_over_its_pace() -> None:
+    spec = {**SMALL, "stream": {"pace": 40.0}}  # 20 epochs at 40 a second: >= 0.5 s
+    chan = SleepingChannel([])
+    began = time.monotonic()
+    RunLoop(job(spec), chan).run()  # type: ignore[arg-type]
+    took = time.monotonic() - began
+    events = chan.events()
+    assert events[-1]["status"] == "finished" and events[-1]["summary"]["step"] == 100
+    assert took >= 0.5 - Pace.SLACK, took
+
+
+def test_a_new_pace_applies_live_and_is_acknowledged() -> None:
+    set_pace = {"op": "set", "id": 3, "run_id": "r1", "changes": {"pace": 0}}
+    chan = ScriptedChannel([[set_pace]])
+    spec = {**SMALL, "stream": {"pace": 0.001}}  # would take hours; the first wait gets 0
+    RunLoop(job(spec), chan).run()  # type: ignore[arg-type]
+    acks = [meta for meta, _ in chan.sent if meta["kind"] == "ack"]
+    assert acks == [{"kind": "ack", "run_id": "r1", "id": 3, "ok": True, "applied": {"pace": 0.0}}]
+    assert chan.events()[-1]["status"] == "finished"
+    assert next(e for e in chan.events() if e["type"] == "hparams")["changes"] == {"pace": 0.0}
+
+
+def test_a_run_until_paused_trains_to_the_cap_unless_stopped() -> None:
+    limits = Limits(max_epochs=50, max_steps=200)  # the cap: 200 steps = 40 epochs of 5
+    spec = {"data": {"samples": 100}, "train": {"until_paused": True}}
+    chan = ScriptedChannel([])
+    RunLoop({**job(spec), "limits": limits.as_dict()}, chan).run()  # type: ignore[arg-type]
+    events = chan.events()
+    assert events[1]["total_steps"] == 200
+    assert events[-1]["status"] == "finished" and events[-1]["summary"]["step"] == 200
+    stop = {"op": "stop", "run_id": "r1"}
+    chan = ScriptedChannel([[], [], [stop]])
+    paced = {**spec, "stream": {"pace": 1000.0}}  # waits, in which the stop arrives
+    RunLoop({**job(paced), "limits": limits.as_dict()}, chan).run()  # type: ignore[arg-type]
+    end = chan.events()[-1]
+    assert end["status"] == "stopped" and 0 < end["summary"]["step"] < 200
