@@ -24,7 +24,7 @@ from app.cli_output import (
     run_with_progress,
 )
 from app.nn.spec.base import error_text
-from app.nn.spec.experiment import Spec, validate_spec
+from app.nn.spec.experiment import Spec, _part_class, validate_spec
 from app.settings import get_settings
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Backprop Playground.")
@@ -79,6 +79,20 @@ def load_spec(spec_file: Path | None, overrides: dict[str, Any]) -> Spec:
     raise AssertionError  # unreachable
 
 
+def _data_part(family: str | None, spec_file: Path | None) -> str:
+    """Where --dataset, --samples and --noise go: "data" (the points), or the family's part
+    when it has fields of those names (the recurrent family's sequence task)."""
+    if family is None and spec_file is not None:
+        try:
+            family = json.loads(spec_file.read_text()).get("family")
+        except (OSError, ValueError, AttributeError):
+            return "data"  # load_spec reports the file's problem
+    if not isinstance(family, str) or family not in Spec.model_fields:
+        return "data"
+    part = _part_class(Spec.model_fields[family].annotation)
+    return family if part is not None and "dataset" in part.model_fields else "data"
+
+
 def parse_layers(layers: str | None, activation: str | None) -> list[dict[str, Any]] | None:
     if layers is None:
         return None
@@ -92,7 +106,7 @@ def parse_layers(layers: str | None, activation: str | None) -> list[dict[str, A
 @cli.command()
 def train(
     spec_file: Path | None = typer.Option(None, "--spec", help="spec JSON file"),
-    family: str | None = typer.Option(None, help="model family (mlp)"),
+    family: str | None = typer.Option(None, help="model family (mlp, rnn, ...)"),
     dataset: str | None = typer.Option(None, help="dataset key"),
     samples: int | None = typer.Option(None, help="points generated"),
     noise: float | None = typer.Option(None, help="noise 0..1"),
@@ -104,6 +118,9 @@ def train(
     batch_size: int | None = typer.Option(None, help="batch size"),
     epochs: int | None = typer.Option(None, help="epochs"),
     seed: int | None = typer.Option(None, help="random seed"),
+    cell: str | None = typer.Option(None, help="rnn: rnn_tanh | rnn_relu | gru | lstm"),
+    length: int | None = typer.Option(None, help="rnn: sequence length T"),
+    hidden: int | None = typer.Option(None, help="rnn: hidden units"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
     """Train one experiment in this process and print the final scores."""
@@ -121,9 +138,13 @@ def train(
         {
             "family": family,
             "seed": seed,
-            "data.dataset": dataset,
-            "data.samples": samples,
-            "data.noise": noise,
+            # A family with its own data (rnn: the sequence task) takes these in its part.
+            f"{_data_part(family, spec_file)}.dataset": dataset,
+            f"{_data_part(family, spec_file)}.samples": samples,
+            f"{_data_part(family, spec_file)}.noise": noise,
+            "rnn.cell": cell,
+            "rnn.length": length,
+            "rnn.hidden": hidden,
             "model.layers": layer_list,
             "model.init": init,
             "train.optimizer": optimizer_spec,

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     min_lr: float = 1e-6
     max_lr: float = 10.0
     max_grid: int = 128
+    max_seq_len: int = 200
+    max_rnn_layers: int = 4
 
     # Server.
     host: str = "127.0.0.1"
@@ -212,6 +214,8 @@ DEMO_CAPS: dict[str, Any] = {
     "max_steps": 50_000,
     "max_batch_size": 1000,
     "max_grid": 64,
+    "max_seq_len": 100,
+    "max_rnn_layers": 2,
     "max_queued": 16,
     "max_runs_per_client": 2,
     "max_run_seconds": 120.0,

@@ -128,12 +128,12 @@ def evaluate(model, split):
 
     epoch_end: list[str] = []
     if plateau or t.early_stopping:
-        epoch_end += [
-            'val = evaluate(model, splits["val"])',
-            'monitor = val["loss"] if val else evaluate(model, splits["train"])["loss"]',
-        ]
+        epoch_end.append('val = evaluate(model, splits["val"])')
     if plateau:
-        epoch_end.append("plateau.epoch_end(monitor)")
+        epoch_end += [
+            'monitor = val["loss"] if val else evaluate(model, splits["train"])["loss"]',
+            "plateau.epoch_end(monitor)",
+        ]
     if t.early_stopping:
         epoch_end += [
             'if best is None or val["loss"] < best["loss"] - MIN_DELTA:',

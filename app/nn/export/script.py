@@ -70,7 +70,7 @@ final losses and scores.
 
 
 def _constants(spec: Spec) -> str:
-    n_train, n_val, n_test = spec.data.sizes()
+    n_train, n_val, n_test = spec.sizes()  # a family's own dataset, or the points'
     seeds = derived_seeds(spec.seed)
     t = spec.train
     lines = [

@@ -5,9 +5,10 @@ from __future__ import annotations
 from app.nn.choices.registry import Registry
 from app.nn.families.base import Family, FamilyTrainer
 from app.nn.families.mlp import MLP
+from app.nn.families.rnn import RNN
 from app.nn.spec.experiment import Spec
 
-FAMILIES: Registry[Family] = Registry("model family", [MLP])
+FAMILIES: Registry[Family] = Registry("model family", [MLP, RNN])
 
 
 def trainer_for(spec: Spec) -> FamilyTrainer:

@@ -23,6 +23,8 @@ class Limits:
     min_lr: float = 1e-6
     max_lr: float = 10.0
     max_grid: int = 128
+    max_seq_len: int = 200  # recurrent family: time steps T
+    max_rnn_layers: int = 4  # recurrent family: stacked recurrent layers
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -34,6 +34,7 @@ from app.nn.spec.base import (  # the spec's building blocks; importers may name
     _short,
 )
 from app.nn.spec.family_part import FamilyPart
+from app.nn.spec.rnn import RnnPart
 
 
 class LayerSpec(_Model):
@@ -317,7 +318,7 @@ class StreamSpec(_Model):
 # The model families this spec can describe (app.nn.families.registry.FAMILIES holds their
 # plug-ins; a test keeps the two in step). A new family adds its key here and one optional
 # field to Spec named after the key, typed by its FamilyPart (app/nn/spec/family_part.py).
-FamilyKey = Literal["mlp"]
+FamilyKey = Literal["mlp", "rnn"]
 
 
 class Spec(_Model):
@@ -328,6 +329,7 @@ class Spec(_Model):
     train: TrainSpec = Field(default_factory=TrainSpec)
     stream: StreamSpec = Field(default_factory=StreamSpec)
     # A family's part (FamilyPart) goes here, e.g. `cnn: CnnPart | None = None`.
+    rnn: RnnPart | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -338,6 +340,11 @@ class Spec(_Model):
             known = isinstance(family, str) and family in cls.model_fields
             if known and family != "mlp" and data.get(family) is None:
                 data = {**data, family: {}}
+            model = data.get("model") or {}
+            part = _part_class(cls.model_fields[family].annotation) if known else None
+            if getattr(part, "bare_head", False) and isinstance(model, dict):
+                # Its output is one Linear unless the spec names head layers.
+                data = {**data, "model": {"layers": [], **model}}
         return data
 
     @property
@@ -446,7 +453,12 @@ class Spec(_Model):
 
 
 def _is_part(annotation: Any) -> bool:
-    return any(isinstance(a, type) and issubclass(a, FamilyPart) for a in get_args(annotation))
+    return _part_class(annotation) is not None
+
+
+def _part_class(annotation: Any) -> type[FamilyPart] | None:
+    parts = [a for a in get_args(annotation) if isinstance(a, type) and issubclass(a, FamilyPart)]
+    return parts[0] if parts else None
 
 
 def validate_spec(data: Any, limits: Limits | None = None) -> Spec:
