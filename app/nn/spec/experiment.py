@@ -15,8 +15,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -345,6 +347,15 @@ class Spec(_Model):
             if getattr(part, "bare_head", False) and isinstance(model, dict):
                 # Its output is one Linear unless the spec names head layers.
                 data = {**data, "model": {"layers": [], **model}}
+        return data
+
+    @model_serializer(mode="wrap")
+    def _without_absent_parts(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Other families' parts are None: leave them out (an MLP spec dumps as before)."""
+        data: dict[str, Any] = handler(self)
+        for name, field in type(self).model_fields.items():
+            if getattr(self, name) is None and _is_part(field.annotation):
+                data.pop(name, None)
         return data
 
     @property
