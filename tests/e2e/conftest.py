@@ -11,17 +11,8 @@ from typing import Any
 
 import pytest
 
-from app.nn.fused.build import load as load_fused_kernel
 from tests.web.service import LiveServer, make_settings
 
-# With the fused engine a page's run (the default 100 epochs, or the demo's 1,000) ends
-# within a second or two, before these tests can pause it: "Play trains until paused"
-# (issue 13, item 4) is what they need. On the eager path they run as before.
-RUN_ENDS_TOO_SOON = pytest.mark.xfail(
-    load_fused_kernel()[0] is not None,
-    reason="the fused engine finishes the page's run before it can be paused (issue 13.4)",
-    strict=False,
-)
 CHROMIUM = os.environ.get("PLAYGROUND_CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
     "--no-sandbox",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import BOUNDARY_PAINTED, RUN_ENDS_TOO_SOON, wait_js
+from tests.e2e.conftest import BOUNDARY_PAINTED, wait_js
 from tests.web.service import LiveServer
 
 READ = """(() => ({ t: performance.now(), bp: Object.assign({}, window.__bp),
@@ -12,7 +12,6 @@ READ = """(() => ({ t: performance.now(), bp: Object.assign({}, window.__bp),
   step: parseInt(document.getElementById('step').textContent) }))()"""
 
 
-@RUN_ENDS_TOO_SOON
 def test_pictures_curves_and_counters_follow_the_run(page: Any, server: LiveServer) -> None:
     console: list[str] = []
     page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)

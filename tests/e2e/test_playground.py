@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.conftest import RUN_ENDS_TOO_SOON, wait_js
+from tests.e2e.conftest import wait_js
 from tests.web.service import LiveServer
 
 LOSS_POINTS = "document.getElementById('chart-loss').data?.[0]?.y?.filter(v => v !== null) ?? []"
@@ -18,7 +18,6 @@ def settle(page: Any) -> None:
     page.wait_for_timeout(150)
 
 
-@RUN_ENDS_TOO_SOON
 def test_build_play_pause_step_reset_and_share(
     page: Any, server: LiveServer, artifacts: Path
 ) -> None:
@@ -46,9 +45,17 @@ def test_build_play_pause_step_reset_and_share(
     wait_js(page, "!document.querySelector(\".error[data-field='train.optimizer.lr']\")")
     wait_js(page, "location.search.includes('lr=0.02')")
     settle(page)
-    page.fill("input[name='train.epochs']", "5000")  # long enough to pause while it trains
-    page.dispatch_event("input[name='train.epochs']", "change")
-    wait_js(page, "location.search.includes('ep=5000')")
+    # Play trains until paused (the epochs box shows the cap, not a choice) ...
+    assert page.is_checked("input[name='train.until_paused'][type='checkbox']")
+    assert page.is_disabled("input[name='train.epochs']")
+    assert "ep=" not in page.url and "up=" not in page.url
+    # ... unless the box is unticked: then the epochs are the user's again.
+    page.uncheck("input[name='train.until_paused'][type='checkbox']")
+    wait_js(page, "location.search.includes('up=0')")
+    page.wait_for_selector("input[name='train.epochs']:not([disabled])")
+    page.check("input[name='train.until_paused'][type='checkbox']")
+    wait_js(page, "!location.search.includes('up=0')")
+    page.wait_for_selector("input[name='train.epochs'][disabled]")
     settle(page)
     shared_url = page.url
 
@@ -83,6 +90,7 @@ def test_build_play_pause_step_reset_and_share(
     assert other.locator("input[name='model.layers.2.units']").count() == 1
     assert other.input_value("select[name='train.optimizer.name']") == "rmsprop"
     assert other.input_value("input[name='train.optimizer.lr']") == "0.02"
+    assert other.is_checked("input[name='train.until_paused'][type='checkbox']")
 
     # Figures for the note: page weight (gzipped), time to first frame, frames/s.
     weight = page.evaluate(

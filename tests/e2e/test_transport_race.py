@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import RUN_ENDS_TOO_SOON, wait_js
+from tests.e2e.conftest import wait_js
 from tests.web.service import LiveServer, wait_for
 
 ACTIVE = {"queued", "running", "paused"}
@@ -53,7 +53,6 @@ def quiet(server: LiveServer) -> None:
     wait_for(lambda: not active_runs(server), 60, "runs of earlier tests to stop")
 
 
-@RUN_ENDS_TOO_SOON
 def test_fifteen_quick_clicks_ending_on_play_leave_one_run(page: Any, server: LiveServer) -> None:
     quiet(server)
     page.goto(server.http + "/?ep=5000&n=100")
@@ -76,7 +75,6 @@ def test_fifteen_quick_clicks_ending_on_play_leave_one_run(page: Any, server: Li
     assert [r["id"] for r in active_runs(server)] == [shown]
 
 
-@RUN_ENDS_TOO_SOON
 def test_fifteen_quick_clicks_ending_on_reset_leave_none(page: Any, server: LiveServer) -> None:
     quiet(server)
     page.goto(server.http + "/?ep=5000&n=100")
