@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     max_grid: int = 128
     max_seq_len: int = 200
     max_rnn_layers: int = 4
+    max_token_len: int = 32  # the transformer family's bounds
+    max_blocks: int = 4
+    max_heads: int = 4
+    max_d_model: int = 128
+    max_ffn: int = 512
 
     # Server.
     host: str = "127.0.0.1"
@@ -216,6 +221,8 @@ DEMO_CAPS: dict[str, Any] = {
     "max_grid": 64,
     "max_seq_len": 100,
     "max_rnn_layers": 2,
+    "max_d_model": 64,
+    "max_ffn": 256,
     "max_queued": 16,
     "max_runs_per_client": 2,
     "max_run_seconds": 120.0,

@@ -6,9 +6,10 @@ from app.nn.choices.registry import Registry
 from app.nn.families.base import Family, FamilyTrainer
 from app.nn.families.mlp import MLP
 from app.nn.families.rnn import RNN
+from app.nn.families.transformer import TRANSFORMER
 from app.nn.spec.experiment import Spec
 
-FAMILIES: Registry[Family] = Registry("model family", [MLP, RNN])
+FAMILIES: Registry[Family] = Registry("model family", [MLP, RNN, TRANSFORMER])
 
 
 def trainer_for(spec: Spec) -> FamilyTrainer:

@@ -25,6 +25,12 @@ class Limits:
     max_grid: int = 128
     max_seq_len: int = 200  # recurrent family: time steps T
     max_rnn_layers: int = 4  # recurrent family: stacked recurrent layers
+    # The transformer family (app/nn/spec/transformer.py).
+    max_token_len: int = 32  # input sequence length
+    max_blocks: int = 4
+    max_heads: int = 4
+    max_d_model: int = 128
+    max_ffn: int = 512
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

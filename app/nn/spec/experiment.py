@@ -37,6 +37,7 @@ from app.nn.spec.base import (  # the spec's building blocks; importers may name
 )
 from app.nn.spec.family_part import FamilyPart
 from app.nn.spec.rnn import RnnPart
+from app.nn.spec.transformer import TransformerPart
 
 
 class LayerSpec(_Model):
@@ -320,7 +321,7 @@ class StreamSpec(_Model):
 # The model families this spec can describe (app.nn.families.registry.FAMILIES holds their
 # plug-ins; a test keeps the two in step). A new family adds its key here and one optional
 # field to Spec named after the key, typed by its FamilyPart (app/nn/spec/family_part.py).
-FamilyKey = Literal["mlp", "rnn"]
+FamilyKey = Literal["mlp", "rnn", "transformer"]
 
 
 class Spec(_Model):
@@ -332,6 +333,7 @@ class Spec(_Model):
     stream: StreamSpec = Field(default_factory=StreamSpec)
     # A family's part (FamilyPart) goes here, e.g. `cnn: CnnPart | None = None`.
     rnn: RnnPart | None = None
+    transformer: TransformerPart | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -347,6 +349,8 @@ class Spec(_Model):
             if getattr(part, "bare_head", False) and isinstance(model, dict):
                 # Its output is one Linear unless the spec names head layers.
                 data = {**data, "model": {"layers": [], **model}}
+            if part is not None and part.train_defaults and isinstance(data.get("train", {}), dict):
+                data = _train_defaults(data, part.train_defaults)
         return data
 
     @model_serializer(mode="wrap")
@@ -461,6 +465,19 @@ class Spec(_Model):
 
     def total_steps(self) -> int:
         return self.train.epochs * self.steps_per_epoch()
+
+
+def _train_defaults(data: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """A family part's `train_defaults` under what the spec's own `train` says (an
+    optimizer given without a name keeps the family's, with the given lr or params)."""
+    train = dict(data.get("train") or {})
+    for key, value in defaults.items():
+        given = train.get(key)
+        if given is None:
+            train[key] = value
+        elif isinstance(value, dict) and isinstance(given, dict) and "name" not in given:
+            train[key] = {**value, **given}
+    return {**data, "train": train}
 
 
 def _is_part(annotation: Any) -> bool:

@@ -12,7 +12,7 @@ task, the number of examples and its cross-field checks.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from app.nn.spec.base import Limits, _Model
 
@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
 class FamilyPart(_Model):
     """What `Spec` asks of a family's part; subclasses are pydantic models (extra=forbid)."""
+
+    # `train` fields this family starts from when the spec leaves them out (e.g. AdamW for
+    # attention); Spec fills them in before validation, the spec's own values win.
+    train_defaults: ClassVar[dict[str, Any]] = {}
 
     def task(self) -> str:
         """'binary', 'multiclass' or 'regression' (the loss registry's tasks)."""
