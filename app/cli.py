@@ -103,10 +103,24 @@ def parse_layers(layers: str | None, activation: str | None) -> list[dict[str, A
     return [{"units": u, **({"activation": activation} if activation else {})} for u in units]
 
 
+def parse_settings(items: list[str]) -> dict[str, Any]:
+    """--set path=value pairs; the value is read as JSON when it parses (4, true, "x")."""
+    out: dict[str, Any] = {}
+    for item in items:
+        path, sep, text = item.partition("=")
+        if not sep or not path:
+            _fail(f"--set: expected path=value, got {item!r}")
+        try:
+            out[path] = json.loads(text)
+        except json.JSONDecodeError:
+            out[path] = text
+    return out
+
+
 @cli.command()
 def train(
     spec_file: Path | None = typer.Option(None, "--spec", help="spec JSON file"),
-    family: str | None = typer.Option(None, help="model family (mlp, rnn, ...)"),
+    family: str | None = typer.Option(None, help="model family (mlp, rnn, transformer)"),
     dataset: str | None = typer.Option(None, help="dataset key"),
     samples: int | None = typer.Option(None, help="points generated"),
     noise: float | None = typer.Option(None, help="noise 0..1"),
@@ -122,6 +136,9 @@ def train(
     length: int | None = typer.Option(None, help="rnn: sequence length T"),
     hidden: int | None = typer.Option(None, help="rnn: hidden units"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    settings: list[str] | None = typer.Option(
+        None, "--set", help="any spec field, e.g. --set transformer.heads=4 (JSON value)"
+    ),
 ) -> None:
     """Train one experiment in this process and print the final scores."""
     layer_list = parse_layers(layers, activation)
@@ -150,6 +167,7 @@ def train(
             "train.optimizer": optimizer_spec,
             "train.batch_size": batch_size,
             "train.epochs": epochs,
+            **parse_settings(settings or []),
         },
     )
     configure_torch()

@@ -153,3 +153,18 @@ def test_console_script_end_to_end(tmp_path: Path) -> None:
         [str(exe), "train", "--lr", "-1"], capture_output=True, text=True, env=env, timeout=120
     )
     assert bad.returncode == 2 and "train.optimizer.lr" in bad.stderr and bad.stdout == ""
+
+
+def test_train_a_transformer_from_the_command_line() -> None:
+    """--family picks the plug-in; --dataset names the family's task; --set reaches any field."""
+    out = train_json(
+        "--family", "transformer", "--dataset", "copy", "--epochs", "2",
+        "--set", "transformer.length=4", "--set", "transformer.examples=200",
+        "--set", "transformer.causal=true",
+    )  # fmt: skip
+    spec = validate_spec(out["spec"])
+    assert spec.transformer is not None and spec.transformer.causal and spec.transformer.length == 4
+    assert out["steps"] == 2 * spec.steps_per_epoch() and "test_seq_acc" in out["final"]
+    bad = train("--family", "transformer", "--set", "transformer.heads=3")
+    assert bad.exit_code == 2 and "transformer.heads" in bad.output and "divisible" in bad.output
+    assert train("--set", "nonsense").exit_code == 2

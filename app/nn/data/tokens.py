@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 
 import torch
 
@@ -78,7 +79,9 @@ CHARS = sorted(set(TEXT))
 
 @dataclass(frozen=True)
 class TaskInfo(Entry):
-    kind: str = "seq2seq"  # seq2seq: answer as long as the input | answer: one token | text
+    # seq2seq: an answer as long as the input | answer: one token after '=' | pair: a + b =
+    # (one token) | text: the next character at every position
+    kind: str = "seq2seq"
     make: Callable[[TaskSize, torch.Generator], Problem] | None = None
 
 
@@ -88,12 +91,12 @@ TASKS: Registry[TaskInfo] = Registry(
         TaskInfo("reverse", "Reverse", "Write the sequence backwards.", make=_reverse),
         TaskInfo("sort", "Sort", "Write the sequence's symbols in increasing order.", make=_sort),
         TaskInfo("copy", "Copy", "Write the sequence again.", make=_copy),
-        TaskInfo("max", "Find the max", "Answer the largest symbol.", "answer", make=_max),
+        TaskInfo("max", "Find the max", "Answer the largest symbol.", kind="answer", make=_max),
         TaskInfo(
             "modadd",
             "Modular addition",
             "a + b mod p over every pair; with weight decay it groks late.",
-            kind="answer",
+            kind="pair",
             make=_modadd,
         ),
         TaskInfo(
@@ -132,7 +135,7 @@ def vocabulary(task: str, size: TaskSize) -> list[str]:
 def seq_length(task: str, length: int, causal: bool) -> int:
     """The model's input length for a task (what positional encodings must cover)."""
     kind = TASKS[task].kind
-    if task == "modadd":
+    if kind == "pair":
         return 4
     if kind == "answer":
         return length + 1
@@ -141,13 +144,12 @@ def seq_length(task: str, length: int, causal: bool) -> int:
     return length
 
 
-def layout(task: str, x: Tensor, y: Tensor, vocab: int, causal: bool) -> tuple[Tensor, Tensor]:
+def layout(kind: str, x: Tensor, y: Tensor, vocab: int, causal: bool) -> tuple[Tensor, Tensor]:
     """(tokens, targets) from a problem, for an encoder or a decoder (see the docstring)."""
-    kind = TASKS[task].kind
     n = x.shape[0]
     if kind == "text":
         return x, y
-    if task == "modadd":  # a + b =  ->  the answer at '='
+    if kind == "pair":  # a + b =  ->  the answer at '='
         plus, eq = vocab - 2, vocab - 1
         tokens = torch.stack([x[:, 0], torch.full((n,), plus), x[:, 1], torch.full((n,), eq)], 1)
         return tokens, _answer_at_end(y, tokens.shape[1])
@@ -165,6 +167,17 @@ def _answer_at_end(y: Tensor, length: int) -> Tensor:
     targets = torch.full((y.shape[0], length), IGNORE)
     targets[:, -1] = y[:, 0]
     return targets
+
+
+def shuffle_split(
+    tokens: Tensor, targets: Tensor, g: torch.Generator, train_fraction: float, val_fraction: float
+) -> list[tuple[Tensor, Tensor]]:
+    """(tokens, targets) of the train, validation and test splits, in a seeded order."""
+    perm = torch.randperm(tokens.shape[0], generator=g)
+    tokens, targets = tokens[perm], targets[perm]
+    n_train, n_val, _ = split_sizes(tokens.shape[0], train_fraction, val_fraction)
+    cuts = (0, n_train, n_train + n_val, tokens.shape[0])
+    return [(tokens[a:b], targets[a:b]) for a, b in pairwise(cuts)]
 
 
 @dataclass(frozen=True)
@@ -188,14 +201,9 @@ def make_tokens(
     assert make is not None
     x, y = make(size, g)
     vocab = vocabulary(task, size)
-    tokens, targets = layout(task, x, y, len(vocab), causal)
-    perm = torch.randperm(tokens.shape[0], generator=g)
-    tokens, targets = tokens[perm], targets[perm]
-    n_train, n_val, _ = split_sizes(tokens.shape[0], train_fraction, val_fraction)
-    cuts = (0, n_train, n_train + n_val, tokens.shape[0])
-    splits = [
-        Split(raw=tokens[a:b], x=tokens[a:b], y=targets[a:b]) for a, b in zip(cuts, cuts[1:])
-    ]
+    tokens, targets = layout(TASKS[task].kind, x, y, len(vocab), causal)
+    parts = shuffle_split(tokens, targets, g, train_fraction, val_fraction)
+    splits = [Split(raw=tok, x=tok, y=tgt) for tok, tgt in parts]
     info = DatasetInfo(task, TASKS[task].label, task="multiclass", classes=len(vocab), dims=0)
     data = Data(info, (), *splits)
     positions = (targets[0] != IGNORE).nonzero().flatten().tolist()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.nn.export.transformer import export_transformer
 from app.nn.families.base import Family
 from app.nn.training.transformer import TransformerTrainer
 
@@ -21,7 +22,7 @@ TRANSFORMER = Family(
     "Self-attention blocks (heads, positional encodings, pre/post-LN, causal or not).",
     data="token sequences (reverse, sort, copy, max, modular addition, a short text)",
     trainer=TransformerTrainer,
-    export=None,
+    export=export_transformer,
     live_snapshot=live_snapshot,
     views=("attention", "charts"),
 )

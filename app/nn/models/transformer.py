@@ -64,6 +64,10 @@ def rotate(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
 class Attention(nn.Module):
     """Multi-head self-attention that keeps its last maps when `keep` is set."""
 
+    cos: Tensor  # buffers (RoPE angles; the causal mask)
+    sin: Tensor
+    mask: Tensor
+
     def __init__(self, cfg: TransformerConfig) -> None:
         super().__init__()
         self.heads, self.d_head = cfg.heads, cfg.d_model // cfg.heads
@@ -152,8 +156,11 @@ class Transformer(nn.Module):
             x = block(x)
         return self.head(self.norm(x))
 
+    def block_list(self) -> list[Block]:
+        return [block for block in self.blocks if isinstance(block, Block)]
+
     def attentions(self) -> list[Attention]:
-        return [block.attn for block in self.blocks]  # type: ignore[misc]
+        return [block.attn for block in self.block_list()]
 
 
 def build_transformer(cfg: TransformerConfig, seed: int) -> Transformer:

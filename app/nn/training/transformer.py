@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -30,6 +30,7 @@ from app.nn.training.basics import derived_seeds
 from app.nn.training.trainer import Trainer
 
 Tensor = torch.Tensor
+Parameter = torch.nn.Parameter
 EVAL_CHUNK = 256  # examples per evaluation forward pass (maps are B x heads x T x T)
 SHOWN = 4  # examples whose attention maps a snapshot carries (the page picks one)
 SAMPLE_EVERY = 1.0  # seconds between two sampled continuations (each is ~24 forward passes)
@@ -55,21 +56,21 @@ def config_for(part: TransformerPart, vocab: int) -> TransformerConfig:
 def named_layers(net: Transformer) -> list[tuple[str, Tensor, Tensor | None]]:
     """(name, weight, bias) of every weight matrix, in the order the charts list them."""
     out: list[tuple[str, Tensor, Tensor | None]] = [("embed", net.embed.weight, None)]
-    for i, attn in enumerate(net.attentions(), 1):
-        block = net.blocks[i - 1]
+    for i, block in enumerate(net.block_list(), 1):
+        attn = block.attn
         out += [
             (f"b{i}.qkv", attn.qkv.weight, attn.qkv.bias),
             (f"b{i}.out", attn.out.weight, attn.out.bias),
-            (f"b{i}.ffn1", block.ffn1.weight, block.ffn1.bias),  # type: ignore[union-attr]
-            (f"b{i}.ffn2", block.ffn2.weight, block.ffn2.bias),  # type: ignore[union-attr]
+            (f"b{i}.ffn1", block.ffn1.weight, block.ffn1.bias),
+            (f"b{i}.ffn2", block.ffn2.weight, block.ffn2.bias),
         ]
-    return out + [("head", net.head.weight, net.head.bias)]
+    return [*out, ("head", net.head.weight, net.head.bias)]
 
 
 class TransformerTrainer(Trainer):
     """One transformer experiment (spec.family == "transformer")."""
 
-    def __init__(self, spec: Spec) -> None:  # noqa: PLR0915 - one flat setup, like Trainer's
+    def __init__(self, spec: Spec) -> None:
         part = spec.transformer
         assert part is not None, "a transformer spec has its part (Spec fills it)"
         self.spec, self.part = spec, part
@@ -107,9 +108,10 @@ class TransformerTrainer(Trainer):
         layers = named_layers(self.net)
         self.layer_names_ = [name for name, _, _ in layers]
         self.weights = [w for _, w, _ in layers]
-        real_biases = [b for _, _, b in layers if b is not None]
+        # Trainer types its biases as Parameters (torch types a Linear's weight as Tensor).
+        real_biases = cast("list[Parameter]", [b for _, _, b in layers if b is not None])
         self.biases = real_biases
-        ids = {id(p) for p in self.weights + real_biases}
+        ids = {id(p) for p in [*self.weights, *real_biases]}
         self.extras = [p for p in self.net.parameters() if id(p) not in ids]
         self.params = [*self.weights, *real_biases, *self.extras]
         # The meter pairs each weight with a bias; the embedding has none (a zero stands in).
@@ -120,7 +122,7 @@ class TransformerTrainer(Trainer):
             t.optimizer.lr,
             t.optimizer.params(),
             self.weights,
-            real_biases + self.extras,
+            [*real_biases, *self.extras],
             t.weight_decay,
         )
         self.manual_decay = not OPTIMIZERS[self.opt_name].decoupled_decay_builtin
@@ -201,9 +203,7 @@ class TransformerTrainer(Trainer):
             x, y = split.x[a : a + EVAL_CHUNK], split.y[a : a + EVAL_CHUNK]
             full = self.net(x)
             logits, target = full[:, self.answer], y[:, self.answer]
-            ce = torch.nn.functional.cross_entropy(
-                logits.transpose(1, 2), target, reduction="none"
-            )
+            ce = torch.nn.functional.cross_entropy(logits.transpose(1, 2), target, reduction="none")
             pos_loss += ce.sum(0)
             loss_sum += float(self.answer_loss(full, y)) * x.shape[0]
             hit = logits.argmax(-1) == target
@@ -298,7 +298,9 @@ class TransformerTrainer(Trainer):
         text = {
             "prompt": "".join(vocab[i] for i in prompt.tolist()),
             "temperature": temp,
-            "greedy": "".join(vocab[i] for i in views.sample(self.net, prompt, 24, 0, self.sample_gen)),
+            "greedy": "".join(
+                vocab[i] for i in views.sample(self.net, prompt, 24, 0, self.sample_gen)
+            ),
             "sampled": "".join(
                 vocab[i] for i in views.sample(self.net, prompt, 24, temp, self.sample_gen)
             ),
