@@ -27,10 +27,16 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "beta2": (0.0, 0.99999),
     "pace": (0.0, 1e6),  # epochs per second the run loop allows (0: unpaced); not the engine's
 }
+# Keys that steer what a run's live view shows, not its training (no spec field holds them);
+# the family's trainer refuses those it does not have.
+VIEW_BOUNDS: dict[str, tuple[float, float]] = {
+    "temperature": (0.0, 5.0),  # transformer: the sampled continuation (0 = greedy)
+    "example": (0, 3),  # transformer: which shown example the attention view reads
+}
 
 
 def live_keys() -> list[str]:
-    return ["lr", *BOUNDS]
+    return ["lr", *BOUNDS, *VIEW_BOUNDS]
 
 
 def validate_changes(data: Any, limits: Limits) -> dict[str, float]:
@@ -44,8 +50,8 @@ def validate_changes(data: Any, limits: Limits) -> dict[str, float]:
     for key, value in data.items():
         if key == "lr":
             lo, hi = limits.min_lr, limits.max_lr
-        elif key in BOUNDS:
-            lo, hi = BOUNDS[key]
+        elif key in BOUNDS or key in VIEW_BOUNDS:
+            lo, hi = BOUNDS.get(key) or VIEW_BOUNDS[key]
         else:
             errors.append(
                 {"field": str(key), "message": f"not live-tunable; allowed: {live_keys()}"}

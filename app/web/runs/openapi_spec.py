@@ -14,10 +14,13 @@ from typing import Any
 from app.nn.choices.layers import ACTIVATIONS, INITS, NORMS
 from app.nn.choices.losses import LOSSES
 from app.nn.choices.optimizers import OPTIMIZERS
+from app.nn.choices.positions import POSITIONS
 from app.nn.choices.schedules import SCHEDULES
 from app.nn.data.points import DATASETS, FEATURES
+from app.nn.data.tokens import TASKS
 from app.nn.spec.base import Limits
 from app.nn.spec.experiment import Spec
+from app.nn.spec.transformer import FFN_ACTIVATIONS
 
 
 def spec_schema(limits: Limits, ref_template: str = "#/$defs/{model}") -> dict[str, Any]:
@@ -48,4 +51,14 @@ def spec_schema(limits: Limits, ref_template: str = "#/$defs/{model}") -> dict[s
     field("TrainSpec", "batch_size", minimum=1, maximum=limits.max_batch_size)
     field("TrainSpec", "epochs", minimum=1, maximum=limits.max_epochs)
     field("StreamSpec", "grid_size", maximum=limits.max_grid)
+    if "TransformerPart" in defs:  # the transformer family's part (app/nn/spec/transformer.py)
+        field("TransformerPart", "dataset", enum=list(TASKS))
+        field("TransformerPart", "positions", enum=list(POSITIONS))
+        field("TransformerPart", "activation", enum=list(FFN_ACTIVATIONS))
+        field("TransformerPart", "length", minimum=2, maximum=limits.max_seq_len)
+        field("TransformerPart", "examples", minimum=10, maximum=limits.max_samples)
+        field("TransformerPart", "blocks", minimum=1, maximum=limits.max_blocks)
+        field("TransformerPart", "heads", minimum=1, maximum=limits.max_heads)
+        field("TransformerPart", "d_model", minimum=16, maximum=limits.max_d_model)
+        field("TransformerPart", "ffn", minimum=1, maximum=limits.max_ffn)
     return schema
