@@ -362,16 +362,6 @@ class Spec(_Model):
                 data.pop(name, None)
         return data
 
-    @model_serializer(mode="wrap")
-    def _own_part_only(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """A dump names its own family's part only: other families' empty parts are left out,
-        so an MLP spec's JSON (stored runs, links, exports) stays as it was."""
-        out: dict[str, Any] = handler(self)
-        for name, field in type(self).model_fields.items():
-            if _is_part(field.annotation) and out.get(name, 0) is None:
-                del out[name]
-        return out
-
     @property
     def part(self) -> FamilyPart | None:
         """The family's own part (None for the MLP, whose data and model are the points')."""

@@ -58,7 +58,7 @@ def test_field_level_errors(part: dict[str, Any], field: str, words: str) -> Non
 
 
 def test_limits_bound_the_shape_and_other_fields_are_checked() -> None:
-    small = Limits(max_d_model=32, max_seq_len=8)
+    small = Limits(max_d_model=32, max_token_len=8)
     assert errors({"transformer": {"d_model": 64}}, small)[0]["field"] == "transformer.d_model"
     assert errors({"transformer": {"length": 9}}, small)[0]["field"] == "transformer.length"
     assert errors({"train": {"input_noise": 0.1}})[0]["field"] == "train.input_noise"
