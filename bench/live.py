@@ -3,8 +3,9 @@
 For each variant (this tree, and with `--baseline REF` the same figures for a git ref
 extracted to a temporary directory, served from the same virtualenv) and each batch size,
 rounds alternate between the variants (interleaved; medians of rounds). A round opens
-the playground on the spiral (default net, `--epochs` so that Play trains throughout),
-presses Play and measures, in the page:
+the playground on the spiral (default net; Play trains until paused, at each `--pace`:
+the page's default, and 0 = as fast as the engine and the stream go), presses Play and
+measures, in the page:
   - Play -> first visible update: from the click to the first animation frame that shows
     the run (a decision-boundary picture of the run, or a step counter past 0);
   - epochs/s on screen: how fast the page's epoch counter advances over `--seconds`;
@@ -14,6 +15,7 @@ presses Play and measures, in the page:
 Goals (issue 13): >= 120 epochs/s on screen at batch 10, >= 30 boundary and chart
 frames/s, first update <= 150 ms. Bounded: every wait has a timeout; loopback only.
 Run: .venv/bin/python bench/live.py [--baseline main~3] [--rounds 3] [--seconds 5] [--json]
+(a baseline from before Play-until-paused needs `--epochs 10000` to train throughout)
 """
 
 from __future__ import annotations
@@ -143,7 +145,7 @@ class Server:
 
 
 def measure(
-    browser: Any, server: Server, batch: int, epochs: int, seconds: float
+    browser: Any, server: Server, batch: int, pace: float, epochs: int, seconds: float
 ) -> dict[str, Any]:
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = ctx.new_page()
@@ -152,8 +154,10 @@ def measure(
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.add_init_script(PROBE)
     try:
-        epochs = min(epochs, 1_000_000 * batch // 250)  # spiral: 250 training points; 1M steps
-        page.goto(f"{server.http}/?d=spiral&bs={batch}&ep={epochs}")
+        url = f"{server.http}/?d=spiral&bs={batch}&pc={pace:g}"
+        if epochs:
+            url += f"&ep={min(epochs, 1_000_000 * batch // 250)}"  # 250 training points
+        page.goto(url)
         page.wait_for_selector("#plot-boundary .main-svg", timeout=30_000)
         page.wait_for_timeout(500)  # the preview drawn, htmx settled
         page.click("#btn-play")
@@ -192,7 +196,8 @@ def main() -> int:
     parser.add_argument("--batch", type=int, nargs="+", default=[10, 1])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--epochs", type=int, default=10000)
+    parser.add_argument("--pace", type=float, nargs="+", default=[120.0, 0.0])
+    parser.add_argument("--epochs", type=int, default=0, help="0: until paused")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -202,17 +207,18 @@ def main() -> int:
     if args.baseline:
         trees = {f"baseline {args.baseline}": extract(args.baseline), **trees}
     servers = {name: Server(tree, args.workers) for name, tree in trees.items()}
-    results: dict[str, dict[int, list[dict[str, Any]]]] = {
-        n: {b: [] for b in args.batch} for n in trees
+    cases = [(b, pace) for b in args.batch for pace in args.pace]
+    results: dict[str, dict[tuple[int, float], list[dict[str, Any]]]] = {
+        n: {case: [] for case in cases} for n in trees
     }
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
             for _ in range(args.rounds):
-                for batch in args.batch:
+                for batch, pace in cases:
                     for name, server in servers.items():  # interleaved: before, after, ...
-                        results[name][batch].append(
-                            measure(browser, server, batch, args.epochs, args.seconds)
+                        results[name][batch, pace].append(
+                            measure(browser, server, batch, pace, args.epochs, args.seconds)
                         )
             browser.close()
     finally:
@@ -228,11 +234,11 @@ def main() -> int:
     )
     summary = {
         name: {
-            f"batch {b}": {
+            f"batch {b}, pace {'unpaced' if pace == 0 else f'{pace:g} epochs/s'}": {
                 **{k: statistics.median(r[k] for r in rounds) for k in keys},
                 "console_errors": sorted({e for r in rounds for e in r["console_errors"]}),
             }
-            for b, rounds in per.items()
+            for (b, pace), rounds in per.items()
         }
         for name, per in results.items()
     }
@@ -241,12 +247,12 @@ def main() -> int:
         print(json.dumps(summary))
         return 0
     print(f"median of {args.rounds} rounds, {args.seconds:g} s each; load {os.getloadavg()}")
-    print(f"{'variant':<22} {'batch':>5} " + " ".join(f"{k[:18]:>18}" for k in keys))
+    print(f"{'variant':<12} {'case':>30} " + " ".join(f"{k[:18]:>18}" for k in keys))
     for name, per in summary.items():
         if name == "load":
             continue
         for b, row in per.items():
-            print(f"{name:<22} {b[6:]:>5} " + " ".join(f"{row[k]:>18}" for k in keys))
+            print(f"{name:<12} {b:>30} " + " ".join(f"{row[k]:>18}" for k in keys))
             if row["console_errors"]:
                 print("   console errors:", row["console_errors"][:5])
     return 0
