@@ -5,18 +5,23 @@ means "the default", so an old link keeps opening the same experiment.
 
     ?d=spiral&l=16:tanh,16:tanh&o=adam&lr=0.01&ep=300
 Layers are `units:activation[:norm[:dropout[:r]]]`; parameter lists are `name:value,...`.
+A family other than the MLP: `fam=rnn` and its part's scalar fields that differ from the
+part's defaults under the family's key (`rnn=cell:gru,length:50`); the other keys then
+compare with that family's default spec.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import urlencode
 
 from app.nn.choices.optimizers import OPTIMIZERS
 from app.nn.choices.registry import Registry
 from app.nn.choices.schedules import SCHEDULES
-from app.nn.spec.experiment import Spec
+from app.nn.spec.experiment import FamilyKey, Spec
+
+FAMILY_KEYS = get_args(FamilyKey)
 
 # short key -> dotted spec path (scalars)
 SCALARS: dict[str, str] = {
@@ -46,16 +51,21 @@ SCALARS: dict[str, str] = {
     "g": "stream.grid_size",
     "ng": "stream.neuron_grids",
     "pc": "stream.pace",
+    "fam": "family",
 }
 STRUCTURED = ("f", "l", "op", "sp", "gc", "es")
-_DEFAULT: dict[str, Any] | None = None
+_DEFAULTS: dict[str, dict[str, Any]] = {}
 
 
-def _default() -> dict[str, Any]:
-    global _DEFAULT
-    if _DEFAULT is None:
-        _DEFAULT = Spec().model_dump(mode="json")
-    return _DEFAULT
+def _default(family: str = "mlp") -> dict[str, Any]:
+    if family not in _DEFAULTS:
+        _DEFAULTS[family] = Spec.model_validate({"family": family}).model_dump(mode="json")
+    return _DEFAULTS[family]
+
+
+def _parts() -> list[str]:
+    """The spec's family-part fields (each family's own key in the URL)."""
+    return [name for name in Spec.model_fields if name in FAMILY_KEYS and name != "mlp"]
 
 
 def _get(tree: Mapping[str, Any], path: str) -> Any:
@@ -101,12 +111,18 @@ def _layer(layer: Mapping[str, Any]) -> str:
 def to_query(spec: Spec) -> dict[str, str]:
     """The compact query parameters of a spec (defaults omitted)."""
     full = spec.model_dump(mode="json")
-    base = _default()
+    base = _default(spec.family)
     out: dict[str, str] = {}
     for key, path in SCALARS.items():
         value = _get(full, path)
         if value != _get(base, path) and value is not None:
             out[key] = _fmt(value)
+    if spec.family != "mlp":
+        out["fam"] = spec.family
+        part, default = full[spec.family], base[spec.family]
+        text = ",".join(f"{k}:{_fmt(v)}" for k, v in part.items() if v != default[k])
+        if text:
+            out[spec.family] = text
     if full["train"]["until_paused"]:
         out.pop("ep", None)  # the cap, not a choice: the link opens under its reader's caps
     # A missing lr means the optimizer's own default, not the default spec's.
@@ -165,13 +181,16 @@ def _parse_layer(text: str, index: int) -> dict[str, Any]:
 
 def from_query(query: Mapping[str, str]) -> dict[str, Any]:
     """A spec dict (to validate) from compact query parameters; ValueError on unknown keys."""
-    unknown = sorted(set(query) - set(SCALARS) - set(STRUCTURED))
+    unknown = sorted(set(query) - set(SCALARS) - set(STRUCTURED) - set(_parts()))
     if unknown:
         raise ValueError(f"unknown URL key(s): {', '.join(unknown)}")
     spec: dict[str, Any] = {}
     for key, path in SCALARS.items():
         if key in query:
             _set(spec, path, query[key])
+    for family in _parts():
+        if family in query:
+            spec[family] = _pairs(query[family], family)
     if "f" in query:
         spec.setdefault("data", {})["features"] = [f for f in query["f"].split(",") if f]
     if "l" in query:

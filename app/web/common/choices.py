@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.nn.choices.cells import CELLS
 from app.nn.choices.layers import ACTIVATIONS, INITS, NORMS
 from app.nn.choices.losses import LOSSES
 from app.nn.choices.optimizers import OPTIMIZERS
 from app.nn.choices.schedules import SCHEDULES
 from app.nn.data.points import DATASETS, FEATURES
+from app.nn.data.sequences import SEQ_TASKS
+from app.nn.families.registry import FAMILIES
 
 _REGISTRIES: dict[str, Any] = {
     "datasets": DATASETS,
@@ -19,6 +22,9 @@ _REGISTRIES: dict[str, Any] = {
     "losses": LOSSES,
     "optimizers": OPTIMIZERS,
     "schedules": SCHEDULES,
+    "families": FAMILIES,
+    "cells": CELLS,
+    "seq_tasks": SEQ_TASKS,
 }
 
 

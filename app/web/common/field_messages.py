@@ -53,6 +53,18 @@ LABELS = {
     "stream.eval_every": "Evaluate every",
     "stream.neuron_grids": "Per-neuron pictures",
     "stream.pace": "Speed",
+    "family": "Model family",
+    # the recurrent family (templates/partials/_family_rnn.html)
+    "rnn.dataset": "Task",
+    "rnn.length": "Length T",
+    "rnn.samples": "Sequences",
+    "rnn.noise": "Noise",
+    "rnn.cell": "Cell",
+    "rnn.hidden": "Hidden units",
+    "rnn.layers": "Recurrent layers",
+    "rnn.dropout": "Dropout",
+    "rnn.forget_bias": "Forget-gate bias",
+    "rnn.layer_norm": "LayerNorm",
     # the optimizer race
     "function": "Test function",
     "steps": "Steps",

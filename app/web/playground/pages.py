@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from app.nn.data.points import DATASETS
+from app.nn.families.registry import FAMILIES
 from app.nn.spec.base import error_list
 from app.nn.spec.experiment import Spec, validate_spec
 from app.nn.training.previews import split_points
@@ -24,6 +25,7 @@ from app.runs.errors import RunError
 from app.web.common import choices, field_messages
 from app.web.common.deps import get_service
 from app.web.common.form_keys import FormFieldError, small_int
+from app.web.common.playground_url import with_page_defaults
 from app.web.common.query_bounds import MAX_OFFSET
 from app.web.data import tools as ui_data
 from app.web.playground import transport as ui_runs
@@ -91,6 +93,8 @@ async def render_playground(
     ctx = controls_context(request, values, [])
     token = new_page_token()
     ctx.update(
+        family=spec.family,
+        views=FAMILIES[spec.family].views,  # the cards this family's runs draw
         nav="play",
         notice=notice,
         run=run,
@@ -149,6 +153,9 @@ async def controls(request: Request) -> Response:
         return templates(request).TemplateResponse(
             request, "partials/_controls.html", ctx, status_code=422
         )
+    family = tree.get("family")
+    if family in FAMILIES and family != str(form.get("ui.family") or family):
+        return _switch_family(request, family, tree.get("seed"))
     action = str(form.get("ui.action") or "")
     if action:
         apply_action(tree, action, random.Random())
@@ -171,6 +178,18 @@ async def controls(request: Request) -> Response:
     return templates(request).TemplateResponse(
         request, "partials/_controls.html", ctx, headers=headers
     )
+
+
+def _switch_family(request: Request, family: str, seed: Any) -> Response:
+    """Another model family: the page again with that family's defaults (its controls and
+    its views), the seed kept."""
+    try:
+        data = with_page_defaults({}, {"family": family, "seed": seed})
+        spec = validate_spec(data, limits(request))
+    except ValidationError:  # a bad seed: the family's defaults alone (a registered family)
+        spec = validate_spec(with_page_defaults({}, {"family": family}), limits(request))
+    query = ui_data.url_query(spec)
+    return Response("Switching…", headers={"HX-Redirect": "/?" + query if query else "/"})
 
 
 def _submitted_values(tree: dict[str, Any]) -> dict[str, Any]:
@@ -214,6 +233,8 @@ async def run_page(request: Request, run_id: str) -> HTMLResponse:
 async def data_points(request: Request) -> JSONResponse:
     """The current experiment's points (from the page query) so the plot shows before Play."""
     spec, notice = await spec_from_query(request)
+    if spec.part is not None:  # a family with its own data draws nothing here before Play
+        return JSONResponse({"family": spec.family, "task": spec.task, "notice": notice})
     data = split_points(spec)
     outputs = data["classes"] if data["task"] == "multiclass" else 1
     units = [len(spec.data.features), *(layer.units for layer in spec.model.layers), outputs]

@@ -17,6 +17,8 @@
   let gen = 0;            // bumps when drawn series must be rebuilt (options, halving, new run)
   const drawn = {};       // chart id -> {gen, keys, lengths} of what Plotly shows
   let turn = 0;           // the next chart in TURNS
+  // A view the model family does not draw is in a hidden card (templates/playground.html).
+  const shown = (id) => { const e = $(id); return !!e && !e.closest("[hidden]"); };
 
   function fresh(runId) {
     return { runId, meta: null, steps: { step: [], epoch: [], loss: [], lr: [], grad: [], ratio: [] },
@@ -217,7 +219,7 @@
       root.dataset.dims = d.dims; root.dataset.task = d.task; root.dataset.classes = d.classes;
       S.meta = Object.assign({}, d, { preview: true });
       S.snapshot = null; S.snapDirty = true;
-      if (window.BPNetwork) BPNetwork.layout($("network"), d);
+      if (window.BPNetwork && shown("network")) BPNetwork.layout($("network"), d);
     }).catch(() => {});
   }
 
@@ -227,7 +229,7 @@
     switch (msg.type) {
       case "start":
         S.meta = msg; S.snapDirty = true; gen += 1;
-        if (window.BPNetwork) BPNetwork.layout($("network"), msg);
+        if (window.BPNetwork && shown("network")) BPNetwork.layout($("network"), msg);
         break;
       case "metrics": onMetrics(msg); break;
       case "snapshot": S.snapshot = msg; S.snapDirty = true; stats.snapshots += 1; break;
@@ -242,13 +244,13 @@
     if (S) {
       if (S.snapDirty && S.meta) {
         S.snapDirty = false;
-        if (window.BPBoundary) BPBoundary.draw(S.meta, S.snapshot);
+        if (window.BPBoundary && shown("plot-boundary")) BPBoundary.draw(S.meta, S.snapshot);
         const t1 = performance.now();
         stats.boundaryMs = (stats.boundaryMs || 0) + t1 - began;
         if (S.snapshot) {
           stats.pictures += 1;
           if (stats.firstFrameAt === null && S.runId) stats.firstFrameAt = now;
-          if (window.BPNetwork) BPNetwork.update($("network"), S.snapshot);
+          if (window.BPNetwork && shown("network")) BPNetwork.update($("network"), S.snapshot);
         }
         stats.networkMs = (stats.networkMs || 0) + performance.now() - t1;
       }
