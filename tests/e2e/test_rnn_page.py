@@ -46,10 +46,6 @@ def test_choose_the_recurrent_family_play_and_watch_through_time(
     page.dispatch_event("input[name='rnn.length']", "change")
     wait_js(page, "location.search.includes('length:30')")
     settle(page)
-    page.fill("input[name='train.epochs']", "40")
-    page.dispatch_event("input[name='train.epochs']", "change")
-    wait_js(page, "location.search.includes('ep=40')")
-    settle(page)
 
     page.click("#btn-play")
     size = wait_js(page, HIDDEN_PAINTED)

@@ -154,7 +154,7 @@ async def controls(request: Request) -> Response:
             request, "partials/_controls.html", ctx, status_code=422
         )
     family = tree.get("family")
-    if family in FAMILIES and family != str(form.get("ui.family") or family):
+    if isinstance(family, str) and family in FAMILIES and family != form.get("ui.family", family):
         return _switch_family(request, family, tree.get("seed"))
     action = str(form.get("ui.action") or "")
     if action:

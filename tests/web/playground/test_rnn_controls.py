@@ -35,10 +35,8 @@ def post(client: TestClient, items: list[tuple[str, str]]) -> tuple[int, str, di
 def test_every_recurrent_control_has_its_own_label(client: TestClient) -> None:
     status, html, headers = post(client, RNN)
     assert status == 200 and headers["hx-replace-url"].startswith("/?fam=rnn")
-    pairs = re.findall(
-        r'<label class="field[^"]*"[^>]*>\s*<span>([^<]+)</span>\s*<(?:input|select)[^>]*name="(rnn\.[^"]+|family)"',
-        html,
-    )
+    control = r'<(?:input|select)[^>]*name="(rnn\.[^"]+|family)"'
+    pairs = re.findall(r'<label class="field[^"]*"[^>]*>\s*<span>([^<]+)</span>\s*' + control, html)
     checks = re.findall(
         r'<input type="checkbox" name="(rnn\.[^"]+)" value="on"[^>]*>\s*<span>([^<]+)', html
     )
