@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     max_heads: int = 4
     max_d_model: int = 128
     max_ffn: int = 512
+    max_conv_layers: int = 4
+    max_channels: int = 32
+    max_kernel: int = 5
 
     # Server.
     host: str = "127.0.0.1"
@@ -223,6 +226,7 @@ DEMO_CAPS: dict[str, Any] = {
     "max_rnn_layers": 2,
     "max_d_model": 64,
     "max_ffn": 256,
+    "max_channels": 16,
     "max_queued": 16,
     "max_runs_per_client": 2,
     "max_run_seconds": 120.0,

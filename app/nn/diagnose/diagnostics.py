@@ -207,9 +207,9 @@ def input_sign_agreement(inputs: Tensor, out_grads: Tensor) -> float:
     A point's gradient for unit j is out_grads[n, j] x inputs[n], so its agreement is
     |Σ sign(inputs[n])| / #non-zero inputs whenever out_grads[n, j] != 0: it depends only on
     the signs of the inputs, which is why all-positive (sigmoid) inputs always give 1.0."""
-    signs = torch.sign(inputs.detach())
+    signs = torch.sign(inputs.detach().flatten(1))  # a conv's input image as one row
     nonzero = signs.abs().sum(1)
-    units = (out_grads.detach() != 0).sum(1).double()  # units that receive an update
+    units = (out_grads.detach().flatten(1) != 0).sum(1).double()  # units that receive an update
     keep = (nonzero > 0) & (units > 0)
     if not bool(keep.any()):
         return math.nan

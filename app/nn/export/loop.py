@@ -17,10 +17,23 @@ def _indent(text: str, spaces: int) -> str:
     return "\n".join(pad + line if line.strip() else "" for line in text.strip("\n").split("\n"))
 
 
-def loop_code(spec: Spec, optimizer_expr: str, has_norms: bool) -> str:
+def loop_code(
+    spec: Spec,
+    optimizer_expr: str,
+    has_norms: bool,
+    *,
+    dropout: bool | None = None,
+    batchnorm: bool | None = None,
+    setup_lines: list[str] | None = None,
+    input_lines: list[str] | None = None,
+) -> str:
+    """Another family's exporter says whether its net has dropout or batch norm, and may
+    add setup lines (its generators) and replace the lines that make a batch's input x."""
     t = spec.train
-    dropout = any(layer.dropout > 0 for layer in spec.model.layers)
-    batchnorm = any(layer.norm == "batch" for layer in spec.model.layers)
+    if dropout is None:
+        dropout = any(layer.dropout > 0 for layer in spec.model.layers)
+    if batchnorm is None:
+        batchnorm = any(layer.norm == "batch" for layer in spec.model.layers)
     schedule = t.schedule.name
     plateau = schedule == "reduce_on_plateau"
     manual_decay = bool(t.weight_decay) and not OPTIMIZERS[t.optimizer.name].decoupled_decay_builtin
@@ -83,6 +96,7 @@ def evaluate(model, split):
         setup.append("noise_gen = torch.Generator().manual_seed(NOISE_SEED)  # input noise")
     if dropout:
         setup.append("torch.manual_seed(DROPOUT_SEED)  # dropout masks use the global generator")
+    setup += setup_lines or []
     setup += [
         'train_raw, train_x, train_y = splits["train"]',
         'initial_loss = evaluate(model, splits["train"])["loss"]',
@@ -100,7 +114,9 @@ def evaluate(model, split):
     if schedule != "constant":
         step += ["for group in optimizer.param_groups:", '    group["lr"] = lr']
     step.append("x, y = train_x[idx], train_y[idx]")
-    if t.input_noise:
+    if input_lines is not None:
+        step += input_lines
+    elif t.input_noise:
         step += [
             "raw = train_raw[idx]",
             "raw = raw + torch.randn(raw.shape, generator=noise_gen) * INPUT_NOISE",

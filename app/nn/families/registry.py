@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from app.nn.choices.registry import Registry
 from app.nn.families.base import Family, FamilyTrainer
+from app.nn.families.cnn import CNN
 from app.nn.families.mlp import MLP
 from app.nn.families.rnn import RNN
 from app.nn.families.transformer import TRANSFORMER
 from app.nn.spec.experiment import Spec
 
-FAMILIES: Registry[Family] = Registry("model family", [MLP, RNN, TRANSFORMER])
+FAMILIES: Registry[Family] = Registry("model family", [MLP, RNN, TRANSFORMER, CNN])
 
 
 def trainer_for(spec: Spec) -> FamilyTrainer:

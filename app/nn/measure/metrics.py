@@ -174,7 +174,7 @@ def symmetry(weight: Tensor) -> float:
 
     1.0 when every unit is identical (zero or constant init); ~0 for a random init.
     Zero rows count as identical to each other."""
-    rows = weight.detach().float()
+    rows = weight.detach().float().flatten(1)  # a conv's filters as rows too
     n = rows.shape[0]
     if n < 2:
         return 1.0

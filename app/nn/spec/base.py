@@ -31,6 +31,9 @@ class Limits:
     max_heads: int = 4
     max_d_model: int = 128
     max_ffn: int = 512
+    max_conv_layers: int = 4  # convolutional family (app/nn/spec/cnn.py)
+    max_channels: int = 32
+    max_kernel: int = 5
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

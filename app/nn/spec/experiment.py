@@ -35,6 +35,7 @@ from app.nn.spec.base import (  # the spec's building blocks; importers may name
     _Model,
     _short,
 )
+from app.nn.spec.cnn import CnnPart
 from app.nn.spec.family_part import FamilyPart
 from app.nn.spec.rnn import RnnPart
 from app.nn.spec.transformer import TransformerPart
@@ -321,7 +322,7 @@ class StreamSpec(_Model):
 # The model families this spec can describe (app.nn.families.registry.FAMILIES holds their
 # plug-ins; a test keeps the two in step). A new family adds its key here and one optional
 # field to Spec named after the key, typed by its FamilyPart (app/nn/spec/family_part.py).
-FamilyKey = Literal["mlp", "rnn", "transformer"]
+FamilyKey = Literal["mlp", "rnn", "transformer", "cnn"]
 
 
 class Spec(_Model):
@@ -334,6 +335,7 @@ class Spec(_Model):
     # A family's part (FamilyPart) goes here, e.g. `cnn: CnnPart | None = None`.
     rnn: RnnPart | None = None
     transformer: TransformerPart | None = None
+    cnn: CnnPart | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -220,10 +220,7 @@ class Trainer:
         lr = self.hp["lr"] * self.schedule.factor(self.step)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        noise = self.hp["input_noise"]
-        if noise:
-            raw = raw + torch.randn(raw.shape, generator=self.noise_gen) * noise
-            xb = featurize(raw, self.data.features)
+        xb = self.batch_inputs(xb, raw)
         loss = self.loss_fn(self._forward(xb), yb, t.label_smoothing, t.huber_delta)
         pen = self.penalty()
         total = loss + pen if pen is not None else loss
@@ -254,6 +251,15 @@ class Trainer:
         if clipped is not None:
             rec["grad_norm_clipped"] = clipped
         return rec
+
+    def batch_inputs(self, xb: torch.Tensor, raw: torch.Tensor) -> torch.Tensor:
+        """A training batch's network input: input noise on the raw points (another
+        family's trainer may change its own inputs here, e.g. augment images)."""
+        noise = self.hp["input_noise"]
+        if noise:
+            raw = raw + torch.randn(raw.shape, generator=self.noise_gen) * noise
+            xb = featurize(raw, self.data.features)
+        return xb
 
     def _clip(self, params: list[torch.Tensor]) -> float | None:
         clip = self.spec.train.grad_clip

@@ -156,10 +156,10 @@ def test_script_reproduces_the_app(name: str, subprocess_runs: dict[str, Any]) -
     check_run(out.strip().splitlines(), want)
 
 
-def run_in_process(spec: Spec, tmp_path: Path) -> list[str]:
+def run_in_process(spec: Spec, tmp_path: Path, export: Any = export_script) -> list[str]:
     """The script's printed lines, run as __main__ in this interpreter."""
     path = tmp_path / "exported.py"
-    path.write_text(export_script(spec))
+    path.write_text(export(spec))
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
         runpy.run_path(str(path), run_name="__main__")

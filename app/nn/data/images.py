@@ -1,0 +1,130 @@
+"""Image datasets for the convolutional family, one registry, split like the point datasets.
+
+- digits: the UCI 8x8 handwritten digits (files/digits.csv.gz, CC BY 4.0, see
+  files/DIGITS-LICENSE.md): 1,797 images, 10 classes, pixel counts 0..16 scaled to [0, 1].
+- shapes: procedural shapes (app/nn/data/shapes.py) at random positions (up to a sixth of
+  the side off centre) in every split.
+- shapes_shifted: training and validation shapes centred, test shapes shifted by up to a
+  quarter of the side: does the model recognise a shape somewhere it never saw one?
+
+A split's `raw` and `x` are the same (N, 1, H, W) float32 tensor: images need no features.
+"""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from app.nn.choices.registry import Entry, Registry
+from app.nn.data.points import Data, DatasetInfo, Split, split_sizes
+from app.nn.data.shapes import SHAPES, shapes
+
+Tensor = torch.Tensor
+DIGITS_FILE = Path(__file__).parent / "files" / "digits.csv.gz"
+SHAPE_SIZES = (12, 16)
+
+
+@dataclass(frozen=True)
+class ImageDatasetInfo(Entry):
+    size: int = 0  # fixed side of its images (0: the spec's `size` decides)
+    classes: int = 0  # fixed number of classes (0: the spec's `classes` decides)
+    samples: int = 0  # fixed number of images (0: the spec's `samples` decides)
+    shifted_test: bool = False  # test images shifted, the others centred
+    attribution: str = ""
+
+
+IMAGE_DATASETS: Registry[ImageDatasetInfo] = Registry(
+    "image dataset",
+    [
+        ImageDatasetInfo(
+            "digits",
+            "Handwritten digits 8x8",
+            "1,797 handwritten digits 0-9 (UCI optical digits).",
+            size=8,
+            classes=10,
+            samples=1797,
+            attribution="E. Alpaydin, C. Kaynak, UCI Machine Learning Repository, CC BY 4.0",
+        ),
+        ImageDatasetInfo(
+            "shapes",
+            "Shapes",
+            "Bars, crosses, rings, squares and triangles at random positions and scales.",
+        ),
+        ImageDatasetInfo(
+            "shapes_shifted",
+            "Shapes, test shifted",
+            "Trained on centred shapes, tested on shapes moved off centre.",
+            shifted_test=True,
+        ),
+    ],
+)
+
+
+@cache
+def _digits_table() -> tuple[np.ndarray, np.ndarray]:
+    with gzip.open(DIGITS_FILE, "rt") as f:
+        table = np.loadtxt(f, delimiter=",", dtype=np.int64)
+    return table[:, :64].astype(np.uint8), table[:, 64]
+
+
+def digits() -> tuple[Tensor, Tensor]:
+    """All 1,797 digits as (N, 1, 8, 8) float64 in [0, 1] and labels (N,) float64."""
+    pixels, labels = _digits_table()
+    images = torch.from_numpy(pixels.astype(np.float64) / 16.0).reshape(-1, 1, 8, 8)
+    return images, torch.from_numpy(labels).double()
+
+
+def class_names(dataset: str, classes: int) -> list[str]:
+    if dataset == "digits":
+        return [str(d) for d in range(10)]
+    return list(SHAPES[:classes])
+
+
+def image_info(dataset: str, classes: int) -> DatasetInfo:
+    """The dataset as the trainers' DatasetInfo (dims 0: no 2-D input square)."""
+    entry = IMAGE_DATASETS[dataset]
+    return DatasetInfo(
+        entry.key, entry.label, entry.help, task="multiclass", classes=classes, dims=0
+    )
+
+
+def make_image_data(
+    dataset: str,
+    size: int,
+    classes: int,
+    samples: int,
+    noise: float,
+    train_fraction: float,
+    val_fraction: float,
+    seed: int,
+) -> Data:
+    """Generate (or load), shuffle and split an image dataset, like make_data for points."""
+    entry = IMAGE_DATASETS[dataset]
+    g = torch.Generator().manual_seed(seed)
+    n_train, n_val, n_test = split_sizes(samples, train_fraction, val_fraction)
+    if dataset == "digits":
+        images, labels = digits()
+        order = torch.randperm(len(images), generator=g)
+        images, labels = images[order], labels[order]
+    elif entry.shifted_test:
+        near, near_y = shapes(n_train + n_val, size, classes, noise, 0, g)
+        far, far_y = shapes(n_test, size, classes, noise, size // 4, g)
+        order = torch.randperm(n_train + n_val, generator=g)
+        images, labels = torch.cat([near[order], far]), torch.cat([near_y[order], far_y])
+    else:
+        images, labels = shapes(samples, size, classes, noise, size // 6, g)
+        order = torch.randperm(samples, generator=g)
+        images, labels = images[order], labels[order]
+    bounds = [(0, n_train), (n_train, n_train + n_val), (n_train + n_val, samples)]
+
+    def take(lo: int, hi: int) -> Split:
+        x = images[lo:hi].float().contiguous()
+        return Split(x, x, labels[lo:hi].float())
+
+    train, val, test = (take(lo, hi) for lo, hi in bounds)
+    return Data(image_info(dataset, classes), (), train, val, test)

@@ -1,0 +1,118 @@
+"""Compact live pictures of a convolutional net, sized for the wire like pictures.py.
+
+Pictures travel as one byte per pixel (base64 in the JSON), each with the range that maps
+it back: value = lo + q * (hi - lo) / 255. A snapshot (`snapshot(trainer)`) carries:
+- filters: per conv layer {"shape": [out, in, k, k], "lo", "hi", "q"}, symmetric about 0
+  (lo = -hi) so that 128 is a zero weight;
+- input: the chosen test image {"index", "label", "size", "q"} (lo 0, hi 1 after clamping);
+- maps: per conv layer the chosen image's feature maps after the activation
+  {"shape": [C, H, W], "lo", "hi", "q"};
+- probs: its class probabilities; saliency: |d(predicted class score)/d(input)|
+  {"size", "hi", "q"} (lo 0);
+- confusion: [true][predicted] counts on the test split; wrong: up to MAX_WRONG
+  misclassified test images as [index, predicted] (the page has the images from the
+  start record's gallery); test_acc.
+`decode_picture` turns a picture back into a tensor (for Python consumers and tests).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+MAX_WRONG = 24
+GALLERY = 240  # test images the start record carries (the page's strip and picker)
+
+
+def _b64(q: Tensor) -> str:
+    return base64.b64encode(q.contiguous().numpy().tobytes()).decode("ascii")
+
+
+def picture(values: Tensor, lo: float | None = None, hi: float | None = None) -> dict[str, Any]:
+    """One byte per value over [lo, hi] (default: the values' finite range)."""
+    v = torch.nan_to_num(values.detach().float(), nan=0.0, posinf=0.0, neginf=0.0)
+    lo = float(v.min()) if lo is None else lo
+    hi = float(v.max()) if hi is None else hi
+    if hi <= lo:
+        hi = lo + 1e-6
+    q = ((v - lo) * (255.0 / (hi - lo))).round().clamp(0, 255).to(torch.uint8)
+    return {"shape": list(values.shape), "lo": round(lo, 6), "hi": round(hi, 6), "q": _b64(q)}
+
+
+def symmetric(values: Tensor) -> dict[str, Any]:
+    span = float(torch.nan_to_num(values.detach().float()).abs().max()) or 1e-6
+    return picture(values, -span, span)
+
+
+def decode_picture(pic: dict[str, Any]) -> Tensor:
+    q = np.frombuffer(base64.b64decode(pic["q"]), dtype=np.uint8).astype(np.float64)
+    values = pic["lo"] + q * (pic["hi"] - pic["lo"]) / 255.0
+    return torch.from_numpy(values).reshape(pic["shape"])
+
+
+def gallery(images: Tensor, labels: Tensor, limit: int = GALLERY) -> dict[str, Any]:
+    """The first `limit` images of a split as bytes over [0, 1] (clamped), with labels."""
+    shown = images[:limit, 0]
+    pic = picture(shown.clamp(0, 1), 0.0, 1.0)
+    return {**pic, "labels": [int(y) for y in labels[:limit].tolist()]}
+
+
+def saliency(model: torch.nn.Module, image: Tensor) -> tuple[Tensor, Tensor]:
+    """(class probabilities, |d score/d pixel|) of one image (1, 1, H, W), where the score
+    is the predicted class's logit; eval mode, nothing written to any .grad."""
+    x = image.detach().clone().requires_grad_(True)
+    with torch.enable_grad():
+        logits = model(x)[0]
+        top = int(logits.argmax())
+        (grad,) = torch.autograd.grad(logits[top], x)
+    return torch.softmax(logits.detach().double(), 0), grad[0, 0].abs()
+
+
+@torch.no_grad()
+def confusion(out: Tensor, y: Tensor, classes: int) -> tuple[list[list[int]], Tensor]:
+    pred = out.argmax(1)
+    truth = y.long()
+    counts = torch.bincount(truth * classes + pred, minlength=classes * classes)
+    return counts.reshape(classes, classes).tolist(), pred
+
+
+def snapshot(trainer: Any, size: int = 0, with_neurons: bool = False) -> dict[str, Any]:
+    """A convolutional run's picture now (the family's live_snapshot; size and neurons are
+    the MLP's knobs and mean nothing here)."""
+    model, test = trainer.model, trainer.data.test
+    classes = trainer.data.info.classes
+    was_training = model.training
+    model.eval()
+    try:
+        snap: dict[str, Any] = {
+            "step": trainer.step,
+            "epoch": trainer.epoch,
+            "filters": [symmetric(conv.weight) for conv in model.convs()],
+        }
+        split = test if len(test) else trainer.data.train
+        index = min(trainer.view_index, len(split) - 1)
+        image = split.x[index : index + 1]
+        with torch.no_grad():
+            maps, _ = model.feature_maps(image)
+            out = model(split.x)
+        snap["input"] = {
+            "index": index,
+            "label": int(split.y[index]),
+            **picture(image[0, 0].clamp(0, 1), 0.0, 1.0),
+        }
+        snap["maps"] = [picture(m[0]) for m in maps]
+        probs, sal = saliency(model, image)
+        snap["probs"] = [round(p, 4) for p in probs.tolist()]
+        snap["saliency"] = picture(sal, 0.0, float(sal.max()) or 1e-6)
+        counts, pred = confusion(out, split.y, classes)
+        wrong = (pred != split.y.long()).nonzero().reshape(-1)[:MAX_WRONG]
+        snap["confusion"] = counts
+        snap["wrong"] = [[int(i), int(pred[i])] for i in wrong.tolist()]
+        snap["test_acc"] = round(float((pred == split.y.long()).float().mean()), 4)
+    finally:
+        model.train(was_training)
+    return snap
