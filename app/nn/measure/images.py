@@ -10,8 +10,8 @@ it back: value = lo + q * (hi - lo) / 255. A snapshot (`snapshot(trainer)`) carr
 - probs: its class probabilities; saliency: |d(predicted class score)/d(input)|
   {"size", "hi", "q"} (lo 0);
 - confusion: [true][predicted] counts on the test split; wrong: up to MAX_WRONG
-  misclassified test images as [index, predicted] (the page has the images from the
-  start record's gallery); test_acc.
+  misclassified test images of the gallery as [index, predicted] (the page has their
+  pixels from the start record's gallery); test_acc.
 `decode_picture` turns a picture back into a tensor (for Python consumers and tests).
 """
 
@@ -25,7 +25,7 @@ import torch
 from torch import Tensor
 
 MAX_WRONG = 24
-GALLERY = 240  # test images the start record carries (the page's strip and picker)
+GALLERY_BYTES = 40_000  # pixels of test images the start record carries (the page's picker)
 
 
 def _b64(q: Tensor) -> str:
@@ -54,8 +54,14 @@ def decode_picture(pic: dict[str, Any]) -> Tensor:
     return torch.from_numpy(values).reshape(pic["shape"])
 
 
-def gallery(images: Tensor, labels: Tensor, limit: int = GALLERY) -> dict[str, Any]:
-    """The first `limit` images of a split as bytes over [0, 1] (clamped), with labels."""
+def gallery_size(images: Tensor) -> int:
+    """How many of a split's images the gallery holds: 625 digits, 156 images of 16x16."""
+    return min(len(images), GALLERY_BYTES // max(1, images.shape[-1] * images.shape[-2]))
+
+
+def gallery(images: Tensor, labels: Tensor) -> dict[str, Any]:
+    """The first gallery_size images of a split as bytes over [0, 1] (clamped), labelled."""
+    limit = gallery_size(images)
     shown = images[:limit, 0]
     pic = picture(shown.clamp(0, 1), 0.0, 1.0)
     return {**pic, "labels": [int(y) for y in labels[:limit].tolist()]}
@@ -109,7 +115,8 @@ def snapshot(trainer: Any, size: int = 0, with_neurons: bool = False) -> dict[st
         snap["probs"] = [round(p, 4) for p in probs.tolist()]
         snap["saliency"] = picture(sal, 0.0, float(sal.max()) or 1e-6)
         counts, pred = confusion(out, split.y, classes)
-        wrong = (pred != split.y.long()).nonzero().reshape(-1)[:MAX_WRONG]
+        missed = (pred != split.y.long())[: gallery_size(split.x)]  # the page has these
+        wrong = missed.nonzero().reshape(-1)[:MAX_WRONG]
         snap["confusion"] = counts
         snap["wrong"] = [[int(i), int(pred[i])] for i in wrong.tolist()]
         snap["test_acc"] = round(float((pred == split.y.long()).float().mean()), 4)

@@ -7,11 +7,14 @@ means "the default", so an old link keeps opening the same experiment.
 Layers are `units:activation[:norm[:dropout[:r]]]`; parameter lists are `name:value,...`.
 A family other than the MLP: `fam=rnn` and its part's scalar fields that differ from the
 part's defaults under the family's key (`rnn=cell:gru,length:50`); the other keys then
-compare with that family's default spec.
+compare with that family's default spec. A part's field that is a list or an object (the
+convolutional family's layers, its augmentation) goes under its own key as compact JSON:
+`cnn.conv=[{"channels":4}]`.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, get_args
 from urllib.parse import urlencode
@@ -120,14 +123,23 @@ def to_query(spec: Spec) -> dict[str, str]:
     if spec.family != "mlp":
         out["fam"] = spec.family
         part, default = full[spec.family], base[spec.family]
-        text = ",".join(f"{k}:{_fmt(v)}" for k, v in part.items() if v != default[k])
+        changed = {k: v for k, v in part.items() if v != default[k]}
+        text = ",".join(
+            f"{k}:{_fmt(v)}" for k, v in changed.items() if not isinstance(v, list | dict)
+        )
         if text:
             out[spec.family] = text
+        for k, v in changed.items():
+            if isinstance(v, list | dict):
+                out[f"{spec.family}.{k}"] = json.dumps(v, separators=(",", ":"))
     if full["train"]["until_paused"]:
         out.pop("ep", None)  # the cap, not a choice: the link opens under its reader's caps
-    # A missing lr means the optimizer's own default, not the default spec's.
+    # A missing lr means the optimizer's own default, not the default spec's (but a family's
+    # default optimizer, named or not, keeps the family's lr: train_defaults).
     optimizer = full["train"]["optimizer"]
-    if optimizer["lr"] != OPTIMIZERS[optimizer["name"]].default_lr:
+    same = spec.family != "mlp" and optimizer["name"] == base["train"]["optimizer"]["name"]
+    implied = base["train"]["optimizer"]["lr"] if same else OPTIMIZERS[optimizer["name"]].default_lr
+    if optimizer["lr"] != implied:
         out["lr"] = _fmt(optimizer["lr"])
     else:
         out.pop("lr", None)
@@ -181,7 +193,8 @@ def _parse_layer(text: str, index: int) -> dict[str, Any]:
 
 def from_query(query: Mapping[str, str]) -> dict[str, Any]:
     """A spec dict (to validate) from compact query parameters; ValueError on unknown keys."""
-    unknown = sorted(set(query) - set(SCALARS) - set(STRUCTURED) - set(_parts()))
+    nested = {k for k in query if k.partition(".")[0] in _parts() and "." in k}
+    unknown = sorted(set(query) - set(SCALARS) - set(STRUCTURED) - set(_parts()) - nested)
     if unknown:
         raise ValueError(f"unknown URL key(s): {', '.join(unknown)}")
     spec: dict[str, Any] = {}
@@ -191,6 +204,15 @@ def from_query(query: Mapping[str, str]) -> dict[str, Any]:
     for family in _parts():
         if family in query:
             spec[family] = _pairs(query[family], family)
+    for key in sorted(nested):
+        family, _, field = key.partition(".")
+        try:
+            value = json.loads(query[key])
+        except ValueError:
+            raise ValueError(f"URL key {key!r}: expected JSON") from None
+        part = spec.setdefault(family, {})
+        if isinstance(part, dict):
+            part[field] = value
     if "f" in query:
         spec.setdefault("data", {})["features"] = [f for f in query["f"].split(",") if f]
     if "l" in query:

@@ -32,10 +32,8 @@ BOUNDS: dict[str, tuple[float, float]] = {
 VIEW_BOUNDS: dict[str, tuple[float, float]] = {
     "temperature": (0.0, 5.0),  # transformer: the sampled continuation (0 = greedy)
     "example": (0, 3),  # transformer: which shown example the attention view reads
+    "view_input": (0, 1e6),  # cnn: the test image whose feature maps and saliency are drawn
 }
-# Not hyper-parameters (no place in the spec): what a run's live views look at. Image
-# families: the index of the test image whose feature maps and saliency are drawn.
-VIEW_BOUNDS: dict[str, tuple[float, float]] = {"view_input": (0, 1e6)}
 
 
 def live_keys() -> list[str]:

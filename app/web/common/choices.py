@@ -9,6 +9,7 @@ from app.nn.choices.layers import ACTIVATIONS, INITS, NORMS
 from app.nn.choices.losses import LOSSES
 from app.nn.choices.optimizers import OPTIMIZERS
 from app.nn.choices.schedules import SCHEDULES
+from app.nn.data.images import IMAGE_DATASETS
 from app.nn.data.points import DATASETS, FEATURES
 from app.nn.data.sequences import SEQ_TASKS
 from app.nn.families.registry import FAMILIES
@@ -25,6 +26,7 @@ _REGISTRIES: dict[str, Any] = {
     "families": FAMILIES,
     "cells": CELLS,
     "seq_tasks": SEQ_TASKS,
+    "image_datasets": IMAGE_DATASETS,
 }
 
 

@@ -21,6 +21,11 @@ TOGGLED = {
 }
 
 
+# Lists of a family's part the form edits (dotted path -> the ui.* count field that says how
+# many items the form has, so that none reads as "none", not as "the default").
+PART_LISTS = {"cnn.conv": "ui.conv"}
+
+
 def form_to_spec(items: Iterable[tuple[str, str]], max_layers: int) -> dict[str, Any]:
     """Nested spec dict from form items. For a scalar field the last value wins, so a hidden
     "off" input followed by a checkbox of the same name reads as a boolean. A field name the
@@ -28,9 +33,13 @@ def form_to_spec(items: Iterable[tuple[str, str]], max_layers: int) -> dict[str,
     scalars: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
     layer_total: int | None = None
+    part_totals: dict[str, int] = {}
     for key, value in items:
         if key == "ui.layers" and small_int(value) >= 0:
             layer_total = small_int(value)
+        for path, marker in PART_LISTS.items():
+            if key == marker and small_int(value) >= 0:
+                part_totals[path] = small_int(value)
         if key.startswith("ui."):
             continue
         if key in MULTI:  # a hidden "" input marks the group as present when none is checked
@@ -50,7 +59,7 @@ def form_to_spec(items: Iterable[tuple[str, str]], max_layers: int) -> dict[str,
     if layer_total is not None:
         # Without this marker a network with no hidden layer would read as "use the default".
         tree["model"] = {"layers": []}
-    lists = {"model.layers": max_layers}
+    lists = {"model.layers": max_layers, **dict.fromkeys(PART_LISTS, max_layers)}
     for key, value in scalars.items():
         if key in OPTIONAL_EMPTY and value.strip() == "":
             continue
@@ -59,6 +68,12 @@ def form_to_spec(items: Iterable[tuple[str, str]], max_layers: int) -> dict[str,
         insert(tree, key.split("."), values, lists)
     if layer_total is not None:
         tree["model"]["layers"] = tree["model"]["layers"][:layer_total]
+    for path, total in part_totals.items():
+        part, name = path.split(".")
+        node = tree.setdefault(part, {})
+        if isinstance(node, dict):
+            items_ = node.get(name, [])
+            node[name] = items_[:total] if isinstance(items_, list) else items_
     return tree
 
 

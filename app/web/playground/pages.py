@@ -134,6 +134,15 @@ def apply_action(tree: dict[str, Any], action: str, seed_source: random.Random) 
         layers[index]["units"] = max(1, units + (1 if name == "units_plus" else -1))
     elif name == "regenerate":
         tree["seed"] = seed_source.randrange(0, 100000)
+    elif name in ("add_conv", "remove_conv"):  # the convolutional family's layers
+        part = tree.setdefault("cnn", {})
+        convs = part.setdefault("conv", []) if isinstance(part, dict) else None
+        if not isinstance(convs, list):
+            return  # validation names the field
+        if name == "add_conv":
+            convs.append(dict(convs[-1]) if convs else {"channels": 8})
+        elif 0 <= index < len(convs):
+            convs.pop(index)
 
 
 async def read_form(request: Request) -> FormData:

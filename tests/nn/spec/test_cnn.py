@@ -98,3 +98,28 @@ def test_the_parts_shapes_are_torchs(size: int, conv: list[dict[str, Any]]) -> N
     for (c, h, w), block, m in zip(shapes, net.blocks, maps, strict=True):
         assert block.pool(m).shape[1:] == (c, h, w)  # type: ignore[operator]
     assert len(pooled) == len(conv) and out.shape == (2, spec.cnn.classes)
+
+
+def test_a_cnn_spec_round_trips_through_its_url_form() -> None:
+    from app.nn.spec.url import from_query, to_query
+
+    assert to_query(validate_spec({"family": "cnn"})) == {"fam": "cnn"}
+    spec = validate_spec(
+        {
+            "family": "cnn",
+            "cnn": {
+                "dataset": "shapes_shifted",
+                "size": 16,
+                "conv": [{"channels": 4}],
+                "augment": {"shift": 2},
+            },
+            "model": {"layers": [{"units": 4}, {"units": 2}]},
+            "train": {"optimizer": {"name": "adam", "lr": 0.01}},  # Adam's own default lr
+        }
+    )
+    query = to_query(spec)
+    assert validate_spec(from_query(query)) == spec
+    assert set(query) == {"fam", "cnn", "cnn.conv", "cnn.augment", "l", "lr"}
+    assert query["cnn"] == "dataset:shapes_shifted,size:16,classes:4,samples:1000"
+    with pytest.raises(ValueError, match="cnn.conv"):
+        from_query({"fam": "cnn", "cnn.conv": "[1"})

@@ -189,6 +189,8 @@ class RunLoop:
             applied["pace"] = self.pace.epochs_per_second
         self.chan.send({**reply, "ok": True, "applied": applied})
         self.emit("hparams", {"changes": applied, "step": self.trainer.step})
+        if "view_input" in applied:  # what the views look at: show it now, paused or not
+            self.emit_snapshot(time.monotonic(), full=True)
 
     def holding(self) -> bool:
         return self.paused and self.budget == 0 and self.stop_reason is None

@@ -1,0 +1,188 @@
+// The convolutional family's live views: learned filters, one test image (input, saliency,
+// class probabilities, feature maps), the confusion matrix, misclassified test images and
+// the test gallery. Fed by the run socket (BP.listen, static/js/core.js): the start record
+// carries the test gallery, each snapshot the pictures of app/nn/measure/images.py as bytes.
+// Drawing happens at most once per animation frame; the newest snapshot wins.
+(function () {
+  "use strict";
+  const $ = BP.$;
+  const V = BP.hook("__cnn", { pictures: 0, snapshots: 0, drawMs: 0, viewed: null, step: null, acc: null, error: "" });
+  let meta = null, snap = null, dirty = false, runId = "", galleryDrawn = null;
+
+  // ---- colours ------------------------------------------------------------------------
+  const hex = (h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16));
+  const POS = hex(BP.POS), NEG = hex(BP.NEG), WHITE = [250, 251, 252], INK = [24, 30, 40];
+  const mix = (a, b, t) => [0, 1, 2].map((i) => Math.round(a[i] + (b[i] - a[i]) * t));
+  function colour(mode, q) {  // q: a byte of a picture
+    if (mode === "div") return q >= 128 ? mix(WHITE, POS, (q - 128) / 127) : mix(WHITE, NEG, (128 - q) / 128);
+    if (mode === "heat") return mix(WHITE, POS, q / 255);
+    return mix(WHITE, INK, q / 255);  // ink: 0 white, 255 dark
+  }
+
+  // One h x w picture from bytes q[at ...] into a new canvas (scaled up by CSS, pixelated).
+  function picture(q, at, h, w, mode, title) {
+    const c = document.createElement("canvas");
+    c.width = w; c.height = h;
+    const ctx = c.getContext("2d"), img = ctx.createImageData(w, h);
+    for (let i = 0; i < h * w; i++) {
+      const [r, g, b] = colour(mode, q[at + i]);
+      img.data[4 * i] = r; img.data[4 * i + 1] = g; img.data[4 * i + 2] = b; img.data[4 * i + 3] = 255;
+    }
+    ctx.putImageData(img, 0, 0);
+    if (title) c.title = title;
+    return c;
+  }
+  function into(canvas, q, h, w, mode) {
+    const src = picture(q, 0, h, w, mode), ctx = canvas.getContext("2d");
+    ctx.imageSmoothingEnabled = false;
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.drawImage(src, 0, 0, canvas.width, canvas.height);
+  }
+  const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; };
+
+  // ---- the views ----------------------------------------------------------------------
+  function drawFilters(filters) {
+    const root = $("cnn-filters");
+    root.replaceChildren();
+    filters.forEach((f, li) => {
+      const [out, inn, kh, kw] = f.shape, q = BP.bytes(f.q), row = el("div", "cnn-layer");
+      row.appendChild(el("b", "", `conv${li + 1}`));
+      row.appendChild(el("small", "muted", ` ${out} filters of ${inn}x${kh}x${kw}, |w| ≤ ${BP.fixed(f.hi, 3)}`));
+      const grid = el("div", "cnn-grid");
+      for (let o = 0; o < out; o++) {
+        const group = el("span", "cnn-filter");
+        for (let i = 0; i < inn; i++) group.appendChild(picture(q, (o * inn + i) * kh * kw, kh, kw, "div", `filter ${o + 1}, input channel ${i + 1}`));
+        grid.appendChild(group);
+      }
+      row.appendChild(grid);
+      root.appendChild(row);
+    });
+  }
+
+  function drawMaps(maps) {
+    const root = $("cnn-maps");
+    root.replaceChildren();
+    maps.forEach((m, li) => {
+      const [c, h, w] = m.shape, q = BP.bytes(m.q), row = el("div", "cnn-layer");
+      row.appendChild(el("b", "", `conv${li + 1}`));
+      row.appendChild(el("small", "muted", ` ${c} maps of ${h}x${w}, ${BP.fixed(m.lo, 2)} to ${BP.fixed(m.hi, 2)}`));
+      const grid = el("div", "cnn-grid");
+      for (let k = 0; k < c; k++) grid.appendChild(picture(q, k * h * w, h, w, "heat", `channel ${k + 1}`));
+      row.appendChild(grid);
+      root.appendChild(row);
+    });
+  }
+
+  function drawProbs(probs, label) {
+    const root = $("cnn-probs"), names = (meta && meta.class_names) || [];
+    root.replaceChildren();
+    const top = probs.indexOf(Math.max(...probs));
+    probs.forEach((p, k) => {
+      const row = el("div", "cnn-prob" + (k === top ? " top" : "") + (k === label ? " truth" : ""));
+      row.appendChild(el("span", "name", names[k] || String(k)));
+      const bar = el("span", "bar");
+      bar.style.width = `${Math.round(100 * p)}%`;
+      row.appendChild(bar);
+      row.appendChild(el("span", "value", `${(100 * p).toFixed(1)}%`));
+      root.appendChild(row);
+    });
+  }
+
+  function drawConfusion(counts) {
+    const names = (meta && meta.class_names) || [], table = el("table", "cnn-matrix");
+    const head = el("tr");
+    head.appendChild(el("th", "", ""));
+    counts.forEach((_, k) => head.appendChild(el("th", "", names[k] || String(k))));
+    table.appendChild(head);
+    counts.forEach((row, t) => {
+      const tr = el("tr"), total = row.reduce((a, b) => a + b, 0) || 1;
+      tr.appendChild(el("th", "", names[t] || String(t)));
+      row.forEach((n, p) => {
+        const td = el("td", t === p ? "diag" : "", n ? String(n) : "");
+        const [r, g, b] = mix(WHITE, t === p ? POS : NEG, n / total);
+        td.style.background = `rgb(${r},${g},${b})`;
+        if (n / total > 0.55) td.style.color = "#fff";
+        td.title = `true ${names[t] || t}, predicted ${names[p] || p}: ${n}`;
+        tr.appendChild(td);
+      });
+      table.appendChild(tr);
+    });
+    $("cnn-confusion").replaceChildren(table);
+  }
+
+  function galleryImage(i, caption, cls) {
+    const g = meta.gallery, [, h, w] = g.shape;
+    const fig = el("figure", cls || "");
+    const c = picture(BP.bytes(g.q), i * h * w, h, w, "ink", `test image ${i}: ${meta.class_names[g.labels[i]]}`);
+    fig.appendChild(c);
+    if (caption !== undefined) fig.appendChild(el("figcaption", "", caption));
+    fig.dataset.index = i;
+    fig.addEventListener("click", () => view(i));
+    return fig;
+  }
+
+  function drawGallery() {
+    if (!meta || !meta.gallery || galleryDrawn === meta) return;
+    galleryDrawn = meta;
+    const root = $("cnn-gallery");
+    root.replaceChildren();
+    meta.gallery.labels.forEach((_, i) => root.appendChild(galleryImage(i)));
+  }
+
+  function drawWrong(wrong) {
+    const root = $("cnn-wrong"), names = (meta && meta.class_names) || [];
+    root.replaceChildren();
+    const shown = wrong.filter(([i]) => meta && i < meta.gallery.labels.length);
+    shown.forEach(([i, p]) => root.appendChild(galleryImage(i, names[p] || String(p), "wrong")));
+    if (!shown.length) root.appendChild(el("p", "muted", "none"));
+  }
+
+  function draw() {
+    const began = performance.now();
+    drawGallery();
+    if (snap && snap.filters) {
+      drawFilters(snap.filters);
+      const inp = snap.input, names = (meta && meta.class_names) || [];
+      into($("cnn-input"), BP.bytes(inp.q), inp.shape[0], inp.shape[1], "ink");
+      into($("cnn-saliency"), BP.bytes(snap.saliency.q), snap.saliency.shape[0], snap.saliency.shape[1], "heat");
+      drawProbs(snap.probs, inp.label);
+      drawMaps(snap.maps);
+      drawConfusion(snap.confusion);
+      drawWrong(snap.wrong);
+      $("cnn-input-caption").textContent = `test image ${inp.index}, a ${names[inp.label] || inp.label}`;
+      $("cnn-acc").textContent = `accuracy ${(100 * snap.test_acc).toFixed(1)}% at step ${snap.step}`;
+      document.querySelectorAll("#cnn-gallery figure.chosen").forEach((f) => f.classList.remove("chosen"));
+      const chosen = document.querySelector(`#cnn-gallery figure[data-index="${inp.index}"]`);
+      if (chosen) chosen.classList.add("chosen");
+      V.viewed = inp.index; V.step = snap.step; V.acc = snap.test_acc;
+      V.pictures += 1;
+    }
+    V.drawMs += performance.now() - began;
+  }
+
+  // ---- the chosen image: a live change the worker applies between two steps -----------------
+  function view(index) {
+    if (!runId) return;
+    fetch(`/api/v1/runs/${runId}`, {
+      method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ view_input: index }),
+    }).then((r) => (r.ok ? null : r.json().then((b) => { V.error = BP.detail(b); })))
+      .catch((e) => { V.error = String(e); });
+  }
+
+  function frame() {
+    if (dirty) { dirty = false; draw(); }
+    requestAnimationFrame(frame);
+  }
+
+  function attach() {
+    const transport = $("transport"), id = transport ? transport.dataset.run : "";
+    if (id !== runId) { runId = id; meta = null; snap = null; galleryDrawn = null; }
+  }
+
+  BP.listen("run-socket", (msg) => {
+    if (msg.type === "start" && msg.gallery) { meta = msg; dirty = true; }
+    else if (msg.type === "snapshot" && msg.filters) { snap = msg; dirty = true; V.snapshots += 1; }
+  });
+  document.addEventListener("htmx:after:swap", attach);
+  document.addEventListener("DOMContentLoaded", () => { attach(); requestAnimationFrame(frame); });
+})();

@@ -1,0 +1,64 @@
+"""The convolutional family in headless Chromium: choose it on the page, build, Play, and
+watch its live views (filters, feature maps, probabilities, confusion matrix, misclassified
+strip, saliency); clicking a test image makes the worker look at that one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.conftest import wait_js
+from tests.e2e.test_playground import settle
+from tests.web.service import LiveServer
+
+CANVAS_INKED = """(id => { const c = document.getElementById(id);
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let dark = 0; for (let i = 0; i < d.length; i += 4) if (d[i] < 200) dark++; return dark; })"""
+
+
+def test_choose_the_family_build_play_and_watch(
+    page: Any, server: LiveServer, artifacts: Path
+) -> None:
+    page.goto(server.http + "/")
+    page.click("button.family[value='family:cnn']")  # the page reloads with the family's views
+    page.wait_for_selector("#cnn-filters")
+    assert "fm=cnn" in page.url and page.locator("#plot-boundary").count() == 0
+    # Its controls round-trip: two more conv layers pool 8x8 down to 1x1, then fail to.
+    page.click("button[value='add_conv']")
+    page.wait_for_selector("input[name='cnn.conv.2.channels']")
+    settle(page)
+    page.click("button[value='add_conv']")
+    error = page.wait_for_selector(".error[data-field='cnn.conv.3.pool']")
+    assert "conv layer 4" in error.inner_text()
+    page.click("button[value='remove_conv:3']")
+    wait_js(page, "!document.querySelector(\".error[data-field='cnn.conv.3.pool']\")")
+    settle(page)
+    page.click("button[value='remove_conv:2']")
+    wait_js(page, "!document.querySelector(\"input[name='cnn.conv.2.channels']\")")
+    page.fill("input[name='train.epochs']", "400")  # long enough to click while it trains
+    page.dispatch_event("input[name='train.epochs']", "change")
+    wait_js(page, "location.search.includes('ep=400')")
+    settle(page)
+
+    page.click("#btn-play")
+    wait_js(page, "window.__cnn && window.__cnn.pictures >= 3 && window.__cnn.step > 0")
+    # Filters: 8 of 1x3x3 then 16 of 8x3x3; feature maps of the first test image.
+    assert page.locator("#cnn-filters .cnn-layer").count() == 2
+    assert page.locator("#cnn-filters canvas").count() == 8 + 16 * 8
+    assert page.locator("#cnn-maps canvas").count() == 8 + 16
+    assert page.locator("#cnn-probs .cnn-prob").count() == 10
+    assert page.locator("#cnn-confusion td").count() == 100
+    assert page.evaluate(CANVAS_INKED + "('cnn-input')") > 0  # the digit is drawn
+    assert page.evaluate(CANVAS_INKED + "('cnn-saliency')") > 0
+    total = page.evaluate(
+        "[...document.querySelectorAll('#cnn-confusion td')].reduce((a, td) => a + (+td.textContent || 0), 0)"
+    )
+    assert total == 360  # every test digit counted once
+    # Click the seventh test image: the next pictures look at it.
+    page.click("#cnn-gallery figure[data-index='6']")
+    wait_js(page, "window.__cnn.viewed === 6")
+    assert "test image 6" in page.inner_text("#cnn-input-caption")
+    wait_js(page, "window.__cnn.acc > 0.5", 120_000)  # it learns while we watch
+    page.screenshot(path=str(artifacts / "cnn-page.png"), full_page=True)
+    assert page.locator("#cnn-wrong figure, #cnn-wrong p").count() >= 1
+    page.click("#btn-pause")
