@@ -26,7 +26,7 @@ def test_a_cnn_spec_gets_its_defaults_and_the_digits_fix_size_classes_and_count(
     assert (spec.cnn.size, spec.cnn.classes, spec.cnn.samples) == (8, 10, 1797)
     assert spec.task == "multiclass" and spec.loss_name == "ce"
     assert spec.model.layers == [] and spec.train.optimizer.name == "adam"
-    assert spec.sizes() == (1078, 359, 360)
+    assert spec.sizes() == (898, 0, 899)  # the points' default split: half to train
     # What the request says wins over the family's defaults.
     given = validate_spec({"family": "cnn", "train": {"epochs": 2}, "model": {"layers": [{}]}})
     assert given.train.epochs == 2 and len(given.model.layers) == 1

@@ -32,6 +32,7 @@ SMALL: dict[str, Any] = {
     },
     "model": {"layers": [{"units": 5, "activation": "tanh"}]},
     "train": {"batch_size": 16, "epochs": 2},
+    "data": {"train_fraction": 0.6, "val_fraction": 0.2},
 }
 
 
