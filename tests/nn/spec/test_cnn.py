@@ -121,5 +121,5 @@ def test_a_cnn_spec_round_trips_through_its_url_form() -> None:
     assert validate_spec(from_query(query)) == spec
     assert set(query) == {"fam", "cnn", "cnn.conv", "cnn.augment", "l", "lr"}
     assert query["cnn"] == "dataset:shapes_shifted,size:16,classes:4,samples:1000"
-    with pytest.raises(ValueError, match="cnn.conv"):
+    with pytest.raises(ValueError, match=r"cnn\.conv"):
         from_query({"fam": "cnn", "cnn.conv": "[1"})
