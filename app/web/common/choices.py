@@ -8,10 +8,12 @@ from app.nn.choices.cells import CELLS
 from app.nn.choices.layers import ACTIVATIONS, INITS, NORMS
 from app.nn.choices.losses import LOSSES
 from app.nn.choices.optimizers import OPTIMIZERS
+from app.nn.choices.positions import POSITIONS
 from app.nn.choices.schedules import SCHEDULES
 from app.nn.data.images import IMAGE_DATASETS
 from app.nn.data.points import DATASETS, FEATURES
 from app.nn.data.sequences import SEQ_TASKS
+from app.nn.data.tokens import TASKS
 from app.nn.families.registry import FAMILIES
 
 _REGISTRIES: dict[str, Any] = {
@@ -27,6 +29,8 @@ _REGISTRIES: dict[str, Any] = {
     "cells": CELLS,
     "seq_tasks": SEQ_TASKS,
     "image_datasets": IMAGE_DATASETS,
+    "token_tasks": TASKS,  # the transformer family's data and positional encodings
+    "positions": POSITIONS,
 }
 
 

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from app.nn.spec.base import Limits, error_list
 from app.nn.spec.experiment import validate_spec
+from app.nn.spec.url import from_query, to_query
 
 
 def errors(data: dict[str, Any], limits: Limits | None = None) -> list[dict[str, str]]:
@@ -64,3 +65,31 @@ def test_limits_bound_the_shape_and_other_fields_are_checked() -> None:
     assert errors({"train": {"input_noise": 0.1}})[0]["field"] == "train.input_noise"
     assert errors({"cnn": {}})[0]["field"] in ("cnn", "spec")
     assert errors({"train": {"loss": "bce"}})[0]["field"] == "train.loss"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"family": "transformer"},
+        {
+            "family": "transformer",
+            "transformer": {"dataset": "text", "causal": True, "positions": "rope"},
+        },
+        {"family": "transformer", "train": {"optimizer": {"name": "adamw", "lr": 0.01}}},
+        {"family": "transformer", "train": {"optimizer": {"name": "sgd"}, "epochs": 7}},
+    ],
+)
+def test_the_compact_url_form_round_trips(data: dict[str, Any]) -> None:
+    spec = validate_spec(data)
+    query = to_query(spec)
+    assert validate_spec(from_query(query)) == spec
+    assert ("fam" in query) == (spec.family != "mlp")
+
+
+def test_a_part_in_a_link_needs_its_family() -> None:
+    assert from_query({"fam": "transformer", "transformer": "heads:4"})["transformer"] == {
+        "heads": "4"
+    }
+    with pytest.raises(ValidationError, match="no transformer part"):
+        validate_spec(from_query({"transformer": "heads:4"}))
