@@ -18,16 +18,9 @@ from typing import Any
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from app.nn.choices.registry import FieldError
-from app.nn.spec.base import Limits, error_list
-from app.nn.spec.experiment import (
-    GradClipSpec,
-    OptimizerSpec,
-    ScheduleSpec,
-    Spec,
-    _bounded,
-    _limits,
-    _Model,
-)
+from app.nn.spec.base import Limits, _bounded, _limits, _Model, error_list
+from app.nn.spec.experiment import Spec
+from app.nn.spec.train import GradClipSpec, OptimizerSpec, ScheduleSpec
 
 MIN_MEMBERS, MAX_MEMBERS = 2, 8
 # Bounds for re-building member specs already checked against the caller's limits.

@@ -26,8 +26,8 @@ from pydantic import Field, field_validator
 from app.nn.choices.optimizers import build_optimizer
 from app.nn.choices.registry import Entry, Registry
 from app.nn.records import Record
-from app.nn.spec.base import Limits
-from app.nn.spec.experiment import OptimizerSpec, _Model
+from app.nn.spec.base import Limits, _Model
+from app.nn.spec.train import OptimizerSpec
 
 Tensor = torch.Tensor
 Point = tuple[float, float]
