@@ -56,6 +56,8 @@ WATCH: dict[str, str] = {
     "dropout": "train- vs eval-mode outputs and what each dropout layer keeps",
     "temperature": "the predicted class distribution at a point under temperature T",
     "splits": "the train / validation / test scores side by side",
+    "through_time": "||dL/dh_t||, the gradient reaching each time step, on a log scale",
+    "sequence": "one sequence's hidden state and gates over time, and the answer at each step",
 }
 
 

@@ -6,15 +6,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.lessons.registry import LESSONS, member_specs
+from app.nn.families.registry import trainer_for
 from app.nn.spec.experiment import Spec
-from app.nn.training.trainer import Trainer
 
 Record = dict[str, Any]
 
 
 @dataclass
 class Run:
-    trainer: Trainer
+    trainer: Any  # the family's trainer (app.nn.families.base.FamilyTrainer)
     start: Record
     end: Record
     evals: list[Record] = field(default_factory=list)
@@ -35,7 +35,7 @@ class Run:
 
 
 def run_spec(spec: Spec) -> Run:
-    trainer = Trainer(spec)
+    trainer: Any = trainer_for(spec)
     start: Record = {}
     end: Record = {}
     evals, steps = [], []

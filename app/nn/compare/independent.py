@@ -11,7 +11,7 @@ own global-RNG stream (dropout), as in the sequential comparison mode.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
@@ -28,11 +28,16 @@ class IndependentComparison:
     mode = "independent"
 
     def __init__(
-        self, spec: ComparisonSpec, specs: list[Spec], labels: list[str], reason: str = ""
+        self,
+        spec: ComparisonSpec,
+        specs: list[Spec],
+        labels: list[str],
+        reason: str = "",
+        make: Callable[[Spec], Any] | None = None,
     ) -> None:
         self.spec, self.specs, self.labels = spec, specs, labels
         self.mode_reason = reason or "each member trains its own network"
-        self.trainers = [Trainer(s) for s in specs]
+        self.trainers: list[Any] = [(make or Trainer)(s) for s in specs]
         self.groups: list[Any] = []  # (Comparison's batched groups: none here)
         self.tracker = Tracker(spec, specs, labels)
         self.started = time.perf_counter()

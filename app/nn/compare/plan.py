@@ -15,6 +15,7 @@ the init scheme agree. Errors are [{"field", "message"}] with paths like
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,11 +119,14 @@ class Plan:
 
     @property
     def independent(self) -> bool:
-        return any(self.overrides)
+        # Batched members are dense nets: another family's members train one by one.
+        return any(self.overrides) or self.specs[0].family != "mlp"
 
     def mode_reason(self) -> str:
         if not self.independent:
             return ""
+        if not any(self.overrides):
+            return f"{self.specs[0].family} members each train their own network"
         paths = sorted({p for ov in self.overrides for p in leaves(ov)})
         shown = ", ".join(paths[:3]) + (", ..." if len(paths) > 3 else "")
         return f"the members differ in {shown}: each trains its own network"
@@ -142,10 +146,14 @@ class Plan:
             "target_fraction": self.spec.target_fraction,
         }
 
-    def engine(self) -> Any:
-        """The engine object that trains this plan (imports torch)."""
+    def engine(self, make: Callable[[Spec], Any] | None = None) -> Any:
+        """The engine object that trains this plan (imports torch). `make` builds a member's
+        trainer (app.nn.families.registry.trainer_for for other families; the dense one by
+        default)."""
         if self.independent:
-            return IndependentComparison(self.spec, self.specs, self.labels, self.mode_reason())
+            return IndependentComparison(
+                self.spec, self.specs, self.labels, self.mode_reason(), make=make
+            )
         return Comparison(self.spec)
 
 

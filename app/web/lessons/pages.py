@@ -65,6 +65,8 @@ WATCH_PLACES: dict[str, tuple[str, str]] = {
     "sign_agreement": ("Diagnostics · sign agreement", "diagnostics"),
     "temperature": ("Softmax temperature", "temperature"),
     "splits": ("Run status (train / val / test scores)", "status-detail"),
+    "through_time": ("Through time · ||dL/dh_t||", "seq-grad"),
+    "sequence": ("Through time · hidden state and gates", "sequence-card"),
 }
 
 

@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 from app.nn.compare.plan import validate_plan
+from app.nn.families.registry import trainer_for
 from app.nn.spec.base import Limits
 from app.runs.events.frames import FrameBuilder, compact
 from app.runs.events.members import member_event
@@ -159,7 +160,7 @@ class ComparisonLoop(RunLoop):
     def run(self) -> None:
         try:
             plan = validate_plan(self.job["spec"], Limits(**self.job["limits"]))
-            self.trainer = plan.engine()
+            self.trainer = plan.engine(trainer_for)  # each member's family's trainer
             self.builders = [FrameBuilder(1e9, 1e9) for _ in plan.specs]
             self.emit_status("paused" if self.paused else "running")
             self.train()

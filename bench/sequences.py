@@ -1,0 +1,131 @@
+"""The recurrent family's figures (issue 18): learning the adding problem, speed, bytes.
+
+1. Adding problem at T=50 (2,000 sequences, 1,600 for training, 32 units, Adam lr 0.01,
+   batch 50): each cell trains epoch by epoch until its test MSE is below 0.01 or the time
+   cap (`--cap`, seconds) runs out; prints the test MSE, the epochs and the seconds it took
+   (chance, always answering 1, is 0.167).
+2. Training steps per second for each cell at T=50 and T=200 (batch 50, 32 units), the
+   engine's own loop (records(): step + per-layer norms), evaluations excluded.
+3. Bytes per live snapshot (the JSON the socket sends: the sequence views, floats
+   rounded as the stream does) for each cell at T=50 and 200, with 32 and 128 units.
+One torch thread, as a worker; the machine's load is printed (a shared machine slows all).
+Run: nice .venv/bin/python bench/sequences.py [--cap 240] [--cells lstm,rnn_tanh] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Any
+
+import torch
+
+from app.nn.spec.experiment import validate_spec
+from app.nn.training.sequences import SeqTrainer, live_snapshot
+from app.runs.events.frames import compact
+
+CELLS = ("rnn_tanh", "gru", "lstm")
+
+
+def spec(cell: str, length: int, epochs: int = 1, hidden: int = 32, samples: int = 2000) -> Any:
+    return validate_spec(
+        {
+            "family": "rnn",
+            "seed": 1000,
+            "data": {"train_fraction": 0.8},
+            "rnn": {
+                "dataset": "adding",
+                "length": length,
+                "samples": samples,
+                "cell": cell,
+                "hidden": hidden,
+            },
+            "train": {
+                "optimizer": {"name": "adam", "lr": 0.01},
+                "batch_size": 50,
+                "epochs": epochs,
+            },
+        }
+    )
+
+
+def adding(cell: str, cap: float) -> dict[str, Any]:
+    trainer = SeqTrainer(spec(cell, 50, epochs=10000 // 32))
+    started = time.perf_counter()
+    best, epoch, mse = float("inf"), 0, float("nan")
+    for rec in trainer.records():
+        if rec["kind"] != "eval" or rec["step"] == 0:
+            continue
+        mse, epoch = rec["test"]["loss"], rec["epoch"]
+        best = min(best, mse)
+        if mse < 0.01 or time.perf_counter() - started > cap:
+            break
+    seconds = time.perf_counter() - started
+    return {"cell": cell, "test_mse": mse, "best": best, "epochs": epoch, "seconds": seconds}
+
+
+def steps_per_second(cell: str, length: int, steps: int) -> float:
+    trainer = SeqTrainer(spec(cell, length, epochs=100))
+    records = trainer.records()
+    next(records), next(records)  # start, the step-0 evaluation
+    done, spent = 0, 0.0
+    while done < steps:
+        began = time.perf_counter()
+        rec = next(records)
+        took = time.perf_counter() - began
+        if rec["kind"] == "step":
+            done += 1
+            spent += took
+    return steps / spent
+
+
+def snapshot_bytes(cell: str, length: int, hidden: int) -> int:
+    trainer = SeqTrainer(spec(cell, length, hidden=hidden, samples=200))
+    snap = compact(live_snapshot(trainer, 0, False))
+    return len(json.dumps(snap, allow_nan=False, separators=(",", ":")).encode())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cap", type=float, default=240.0, help="seconds per adding run")
+    parser.add_argument("--cells", default="rnn_tanh,lstm", help="cells for the adding runs")
+    parser.add_argument("--steps", type=int, default=60, help="steps timed per speed figure")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    out: dict[str, Any] = {"load": os.getloadavg(), "cpus": os.cpu_count()}
+    print(f"load average {out['load'][0]:.2f} on {out['cpus']} CPUs", flush=True)
+
+    out["adding"] = []
+    for cell in args.cells.split(","):
+        row = adding(cell, args.cap)
+        out["adding"].append(row)
+        print(
+            f"adding T=50  {cell:9s} test MSE {row['test_mse']:.4f} (best {row['best']:.4f}) "
+            f"after {row['epochs']} epochs, {row['seconds']:.1f} s",
+            flush=True,
+        )
+    out["speed"] = []
+    for length in (50, 200):
+        for cell in CELLS:
+            rate = steps_per_second(cell, length, args.steps)
+            out["speed"].append({"cell": cell, "T": length, "steps_per_s": rate})
+            print(f"speed T={length:<3d} {cell:9s} {rate:7.1f} steps/s (batch 50, 32 units)")
+    out["bytes"] = []
+    for hidden in (32, 128):
+        for length in (50, 200):
+            for cell in CELLS:
+                size = snapshot_bytes(cell, length, hidden)
+                out["bytes"].append({"cell": cell, "T": length, "hidden": hidden, "bytes": size})
+                print(f"snapshot T={length:<3d} hidden {hidden:<3d} {cell:9s} {size:7d} bytes")
+    out["load_after"] = os.getloadavg()
+    if args.json:
+        print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""Lesson "forget-gate-bias": see app/lessons/content/ for its text.
+
+The claims and how they are measured: app/lessons/claims/forget_gate_bias.py."""
+
+import pytest
+
+from tests.lessons.holds import assert_holds, assert_spread, sample, spread
+
+SLUG = "forget-gate-bias"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", sample(SLUG))
+def test_claims_hold(seed: int | None) -> None:
+    assert_holds(SLUG, seed)
+
+
+@pytest.mark.slow
+@spread
+def test_claims_hold_over_untuned_seeds() -> None:
+    assert_spread(SLUG)
