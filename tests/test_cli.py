@@ -168,3 +168,19 @@ def test_train_a_transformer_from_the_command_line() -> None:
     bad = train("--family", "transformer", "--set", "transformer.heads=3")
     assert bad.exit_code == 2 and "transformer.heads" in bad.output and "divisible" in bad.output
     assert train("--set", "nonsense").exit_code == 2
+
+
+def test_train_a_cnn_from_the_command_line() -> None:
+    """`backprop train --family cnn`: the image dataset by --dataset, conv layers by --set
+    (JSON), the app's numbers; a kernel too large is the spec's field-level message."""
+    from app.nn.training.cnn import CnnTrainer
+
+    out = train_json(
+        "--family", "cnn", "--dataset", "shapes", "--samples", "120", "--epochs", "2",
+        "--set", 'cnn.conv=[{"channels": 4}]', "--set", "cnn.classes=3",
+    )  # fmt: skip
+    spec = validate_spec(out["spec"])
+    assert spec.cnn is not None and spec.cnn.dataset == "shapes" and len(spec.cnn.conv) == 1
+    assert out["final"] == CnnTrainer(spec).run()["final"]
+    bad = train("--family", "cnn", "--set", 'cnn.conv=[{"kernel": 5, "padding": 0}, {"kernel": 5}]')
+    assert bad.exit_code == 2 and "cnn.conv.1.kernel" in bad.output

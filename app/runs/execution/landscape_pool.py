@@ -18,7 +18,7 @@ from typing import Any
 
 from app.nn.spec.base import Limits
 from app.nn.spec.experiment import validate_spec
-from app.nn.training.trainer import Trainer
+from app.nn.families.registry import trainer_for
 from app.runs.errors import Unavailable
 from app.runs.execution.parent_death import die_with
 from app.runs.kinds.run.artifacts import landscape, load
@@ -42,7 +42,7 @@ def compute(
     options: dict[str, Any],
 ) -> dict[str, Any]:
     """In a pool process: rebuild the run's model from its spec, load its weights, compute."""
-    trainer = Trainer(validate_spec(spec, Limits(**limits)))
+    trainer = trainer_for(validate_spec(spec, Limits(**limits)))  # the run's own family
     trainer.model.load_state_dict(load(weights))
     steps: list[int] = []
     rows = None
