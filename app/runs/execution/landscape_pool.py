@@ -16,9 +16,9 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from app.nn.families.registry import trainer_for
 from app.nn.spec.base import Limits
 from app.nn.spec.experiment import validate_spec
-from app.nn.families.registry import trainer_for
 from app.runs.errors import Unavailable
 from app.runs.execution.parent_death import die_with
 from app.runs.kinds.run.artifacts import landscape, load
