@@ -27,6 +27,7 @@ from app.nn.data.shapes import SHAPES, shapes
 Tensor = torch.Tensor
 DIGITS_FILE = Path(__file__).parent / "files" / "digits.csv.gz"
 SHAPE_SIZES = (12, 16)
+SHIFTED_SCALE = (0.2, 0.28)  # half-size / side of the shifted variant's shapes
 
 
 @dataclass(frozen=True)
@@ -112,8 +113,9 @@ def make_image_data(
         order = torch.randperm(len(images), generator=g)
         images, labels = images[order], labels[order]
     elif entry.shifted_test:
-        near, near_y = shapes(n_train + n_val, size, classes, noise, 0, g)
-        far, far_y = shapes(n_test, size, classes, noise, size // 4, g)
+        # Smaller shapes, so that a shifted one stays inside the frame.
+        near, near_y = shapes(n_train + n_val, size, classes, noise, 0, g, SHIFTED_SCALE)
+        far, far_y = shapes(n_test, size, classes, noise, size // 4, g, SHIFTED_SCALE)
         order = torch.randperm(n_train + n_val, generator=g)
         images, labels = torch.cat([near[order], far]), torch.cat([near_y[order], far_y])
     else:

@@ -1,7 +1,8 @@
 """Procedural images of shapes (bars, crosses, rings, squares, triangles), seeded.
 
 Each image is size x size in [0, 1] (the shape at 1 on a 0 background) plus Gaussian
-pixel noise. A shape has a random scale (its half-size between 30 % and 42 % of the side)
+pixel noise. A shape has a random scale (its half-size between 30 % and 42 % of the side,
+or the range the caller gives)
 and is placed at a random integer offset from the centre of at most `shift` pixels in each
 direction. Every draw comes from the one generator, so a seed gives the same images.
 """
@@ -47,16 +48,24 @@ def _draw(kind: Tensor, dy: Tensor, dx: Tensor, r: Tensor, turn: Tensor) -> Tens
 
 
 def shapes(
-    n: int, size: int, classes: int, noise: float, shift: int, g: torch.Generator
+    n: int,
+    size: int,
+    classes: int,
+    noise: float,
+    shift: int,
+    g: torch.Generator,
+    scale: tuple[float, float] = (0.30, 0.42),
 ) -> tuple[Tensor, Tensor]:
-    """n images (n, 1, size, size) float64 and their labels (n,) 0..classes-1, balanced."""
+    """n images (n, 1, size, size) float64 and their labels (n,) 0..classes-1, balanced;
+    each shape's half-size is a random share of the side within `scale`."""
     if not MIN_CLASSES <= classes <= MAX_CLASSES:
         raise ValueError(f"shapes have {MIN_CLASSES} to {MAX_CLASSES} classes, got {classes}")
     labels = torch.arange(n) % classes
-    scale = torch.rand(n, generator=g, dtype=torch.float64) * 0.12 + 0.30
+    lo, hi = scale
+    half = torch.rand(n, generator=g, dtype=torch.float64) * (hi - lo) + lo
     turn = torch.rand(n, generator=g) < 0.5
     dy, dx = _coords(size, n, shift, g)
-    pictures = _draw(labels, dy, dx, scale * size, turn)
+    pictures = _draw(labels, dy, dx, half * size, turn)
     if noise:
         pictures = pictures + torch.randn(pictures.shape, generator=g, dtype=torch.float64) * noise
     return pictures.unsqueeze(1), labels.double()

@@ -19,7 +19,7 @@ from typing import Any
 from app.nn.choices.layers import ACTIVATIONS, INITS
 from app.nn.data import augment as augment_module
 from app.nn.data import shapes as shapes_module
-from app.nn.data.images import DIGITS_FILE, IMAGE_DATASETS
+from app.nn.data.images import DIGITS_FILE, IMAGE_DATASETS, SHIFTED_SCALE
 from app.nn.export.code import INIT_CODE, loss_code, schedule_code, scores_code
 from app.nn.export.loop import loop_code
 from app.nn.export.script import _block, _constants, _optimizer, _section
@@ -108,8 +108,8 @@ def make_dataset():
         )
         entry = IMAGE_DATASETS[part.dataset]
         if entry.shifted_test:
-            body = """near, near_y = shapes(N_TRAIN + N_VAL, SIZE, CLASSES, NOISE, 0, g)
-    far, far_y = shapes(N_TEST, SIZE, CLASSES, NOISE, SIZE // 4, g)
+            body = """near, near_y = shapes(N_TRAIN + N_VAL, SIZE, CLASSES, NOISE, 0, g, SCALE)
+    far, far_y = shapes(N_TEST, SIZE, CLASSES, NOISE, SIZE // 4, g, SCALE)
     order = torch.randperm(N_TRAIN + N_VAL, generator=g)
     return torch.cat([near[order], far]), torch.cat([near_y[order], far_y])"""
             what = "train and validation centred,\n    test shifted"
@@ -121,6 +121,7 @@ def make_dataset():
         source = f'''Tensor = torch.Tensor
 {consts}
 SAMPLES, SIZE, CLASSES, NOISE = {part.samples}, {part.size}, {part.classes}, {part.noise!r}
+SCALE = {SHIFTED_SCALE!r}  # half-size / side of the shifted variant's shapes
 
 
 {code}
@@ -176,7 +177,13 @@ def _model(spec: Spec, part: CnnPart, net: ConvNet) -> str:
         self.linear = nn.Conv2d(c_in, c_out, kernel, stride, padding)
         self.norm = nn.BatchNorm2d(c_out) if batchnorm else nn.Identity()
         self.act = act
-        pools = {{"max": nn.MaxPool2d(2), "avg": nn.AvgPool2d(2), "none": nn.Identity()}}
+        pools = {{
+            "max": nn.MaxPool2d(2),
+            "avg": nn.AvgPool2d(2),
+            "global_max": nn.AdaptiveMaxPool2d(1),
+            "global_avg": nn.AdaptiveAvgPool2d(1),
+            "none": nn.Identity(),
+        }}
         self.pool = pools[pool]
         self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
 

@@ -20,7 +20,12 @@ from app.nn.spec.cnn import CnnPart, ConvLayerSpec
 from app.nn.spec.experiment import LayerSpec, ModelSpec
 
 Tensor = torch.Tensor
-POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
+POOLS = {
+    "max": lambda: nn.MaxPool2d(2),
+    "avg": lambda: nn.AvgPool2d(2),
+    "global_max": lambda: nn.AdaptiveMaxPool2d(1),
+    "global_avg": lambda: nn.AdaptiveAvgPool2d(1),
+}
 
 
 class ConvBlock(nn.Module):
@@ -33,7 +38,7 @@ class ConvBlock(nn.Module):
         act = ACTIVATIONS[layer.activation]
         assert act.make is not None
         self.act = act.make()
-        self.pool = POOLS[layer.pool](2) if layer.pool in POOLS else nn.Identity()
+        self.pool = POOLS[layer.pool]() if layer.pool in POOLS else nn.Identity()
         self.drop = nn.Dropout(layer.dropout) if layer.dropout > 0 else nn.Identity()
 
     def forward(self, x: Tensor) -> Tensor:

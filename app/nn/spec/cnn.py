@@ -24,7 +24,7 @@ from app.nn.spec.family_part import FamilyPart
 if TYPE_CHECKING:
     from app.nn.spec.experiment import Spec
 
-POOLS = ("none", "max", "avg")  # 2x2, stride 2
+POOLS = ("none", "max", "avg", "global_max", "global_avg")  # 2x2 stride 2, or the whole map
 
 
 class ConvLayerSpec(_Model):
@@ -32,7 +32,9 @@ class ConvLayerSpec(_Model):
     kernel: int = Field(3, description="kernel side (square)")
     stride: int = Field(1, ge=1, le=3, description="step of the kernel")
     padding: int = Field(1, ge=0, le=2, description="zeros added around the input")
-    pool: Literal["none", "max", "avg"] = Field("max", description="2x2 pooling after it")
+    pool: Literal["none", "max", "avg", "global_max", "global_avg"] = Field(
+        "max", description="2x2 pooling after it, or global: one number per channel"
+    )
     activation: str = Field("relu", description="nonlinearity after the conv (and norm)")
     batchnorm: bool = Field(False, description="BatchNorm2d between conv and activation")
     dropout: float = Field(0.0, ge=0.0, le=0.9, description="drop probability after pooling")
@@ -80,9 +82,9 @@ class CnnPart(FamilyPart):
     # A small CNN needs no dense layers before its output; Adam trains it in a few epochs.
     bare_head: ClassVar[bool] = True  # Spec: no dense head layers unless asked (one Linear)
     train_defaults: ClassVar[dict[str, Any]] = {
-        "optimizer": {"name": "adam", "lr": 0.005},
+        "optimizer": {"name": "adam", "lr": 0.01},
         "batch_size": 32,
-        "epochs": 15,
+        "epochs": 30,
     }
 
     @field_validator("dataset")
@@ -139,7 +141,9 @@ class CnnPart(FamilyPart):
                     f"its {side}x{side} input (with padding {layer.padding}: {padded}x{padded})",
                 )
             side = (padded - layer.kernel) // layer.stride + 1
-            if layer.pool != "none":
+            if layer.pool.startswith("global"):
+                side = 1  # where a feature is no longer matters: translation invariance
+            elif layer.pool != "none":
                 if side < 2:
                     raise FieldError(
                         f"cnn.conv.{i}.pool",

@@ -114,7 +114,7 @@ def test_a_cnn_spec_round_trips_through_its_url_form() -> None:
                 "augment": {"shift": 2},
             },
             "model": {"layers": [{"units": 4}, {"units": 2}]},
-            "train": {"optimizer": {"name": "adam", "lr": 0.01}},  # Adam's own default lr
+            "train": {"optimizer": {"name": "adam", "lr": 0.005}},
         }
     )
     query = to_query(spec)

@@ -164,3 +164,21 @@ def test_the_diagnostics_panel_reads_a_cnn() -> None:
     assert [layer["name"] for layer in frame["layers"]] == ["conv1", "conv2", "h1"]
     assert [layer["units"] for layer in frame["layers"]] == [4, 6, 5]
     assert frame["logits"] is None  # no 2-D input square to draw logits over
+
+
+def test_the_test_pass_is_reused_while_training_and_fresh_at_a_pause() -> None:
+    from app.nn.measure import images
+
+    trainer = trainer_for(small())
+    records = trainer.records()
+    while next(records)["kind"] != "step":
+        pass
+    first = images.snapshot(trainer, 0)  # live: the run loop asks for size 0
+    assert first["test_step"] == trainer.step == 1
+    next(records)
+    assert trainer.step == 2
+    assert images.snapshot(trainer, 0)["test_step"] == 1  # within TEST_PASS_SECONDS: reused
+    full = images.snapshot(trainer, 64)  # a pause, a step or the end: fresh
+    pred = trainer.model.eval()(trainer.data.test.x).argmax(1)
+    assert full["test_step"] == 2
+    assert full["test_acc"] == round(float((pred == trainer.data.test.y.long()).float().mean()), 4)
