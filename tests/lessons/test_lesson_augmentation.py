@@ -1,4 +1,5 @@
-"""Lesson "augmentation": Random shifts, turns and noise on 180 training digits shrink the gap between training and test accuracy.
+"""Lesson "augmentation": Random shifts, turns and noise on 180 training digits shrink the gap
+between training and test accuracy.
 
 The claims and how they are measured: app/lessons/claims/augmentation.py."""
 

@@ -1,4 +1,5 @@
-"""Lesson "translation": Trained on centred shapes, a CNN with global pooling still knows them when they move; a dense network does not.
+"""Lesson "translation": Trained on centred shapes, a CNN with global pooling still knows them when
+they move; a dense network does not.
 
 The claims and how they are measured: app/lessons/claims/translation.py."""
 

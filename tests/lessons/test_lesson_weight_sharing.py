@@ -1,4 +1,5 @@
-"""Lesson "weight-sharing": A small CNN reads handwritten digits as well as a dense network with well over twice its parameters.
+"""Lesson "weight-sharing": A small CNN reads handwritten digits as well as a dense network with
+nearly twice its parameters.
 
 The claims and how they are measured: app/lessons/claims/weight_sharing.py."""
 
