@@ -97,10 +97,11 @@ def _test_predictions(trainer: Any, x: Tensor, fresh: bool) -> tuple[Tensor, int
     cached = getattr(trainer, "_test_pass", None)
     now = time.monotonic()
     due = cached is None or (cached[1] != trainer.step and now - cached[2] >= TEST_PASS_SECONDS)
-    if fresh or due:
+    if fresh or due or cached is None:
         cached = (trainer.model(x).argmax(1), trainer.step, now)
         trainer._test_pass = cached
-    return cached[0], cached[1]
+    pred: Tensor = cached[0]
+    return pred, int(cached[1])
 
 
 def snapshot(trainer: Any, size: int = 64, with_neurons: bool = False) -> dict[str, Any]:
