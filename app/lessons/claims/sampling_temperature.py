@@ -2,6 +2,7 @@
 themselves (fewest distinct character trigrams) and the variety and the entropy of the
 next-character distribution rise with the sampling temperature."""
 
+from itertools import pairwise
 from typing import Any
 
 import torch
@@ -46,7 +47,7 @@ def measure(seed: int | None = None) -> dict[str, Any]:
 
 
 def _rising(values: list[float]) -> bool:
-    return all(a < b for a, b in zip(values, values[1:], strict=False))
+    return all(a < b for a, b in pairwise(values))
 
 
 def verdict(m: dict[str, Any]) -> dict[str, Outcome]:
