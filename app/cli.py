@@ -302,7 +302,12 @@ def compare(
     except ValidationError as exc:
         _fail(error_text(exc))
     configure_torch()
-    comp = Comparison(spec, mode="sequential" if sequential else "auto")
+    comp: Any = Comparison(spec, mode="sequential" if sequential else "auto")
+    if spec.base.family != "mlp":  # batched members are dense nets: each trains its own
+        from app.nn.compare.plan import validate_plan
+        from app.nn.families.registry import trainer_for
+
+        comp = validate_plan(comparison_data, get_settings().limits()).engine(trainer_for)
     summary = run_comparison(comp, quiet=as_json)
     result = {
         "mode": comp.mode,

@@ -184,3 +184,28 @@ def test_train_a_cnn_from_the_command_line() -> None:
     assert out["final"] == CnnTrainer(spec).run()["final"]
     bad = train("--family", "cnn", "--set", 'cnn.conv=[{"kernel": 5, "padding": 0}, {"kernel": 5}]')
     assert bad.exit_code == 2 and "cnn.conv.1.kernel" in bad.output
+
+
+def test_compare_transformers_trains_each_member_with_its_family(tmp_path: Path) -> None:
+    """A comparison of another family's members trains each with its own trainer (the
+    batched engine is for dense nets): member 0's scores are a plain transformer run's."""
+    base = {
+        "family": "transformer",
+        "transformer": {"dataset": "copy", "length": 4, "examples": 200},
+        "train": {"epochs": 2},
+    }
+    members = [{"optimizer": {"name": "adamw", "lr": 0.01}}, {"optimizer": {"name": "sgd"}}]
+    path = tmp_path / "cmp.json"
+    path.write_text(json.dumps({"base": base, "members": members}))
+    result = runner.invoke(cli, ["compare", "--spec", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["mode"] == "independent"
+    from app.nn.training.transformer import TransformerTrainer
+
+    alone = validate_spec(
+        {**base, "train": {**base["train"], "optimizer": members[0]["optimizer"]}}
+    )
+    final = TransformerTrainer(alone).run()["final"]
+    assert out["members"][0]["test_acc"] == pytest.approx(final["test_acc"])
+    assert out["members"][0]["train_loss"] == pytest.approx(final["train_loss"])
