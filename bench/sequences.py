@@ -8,6 +8,9 @@
    engine's own loop (records(): step + per-layer norms), evaluations excluded.
 3. Bytes per live snapshot (the JSON the socket sends: the sequence views, floats
    rounded as the stream does) for each cell at T=50 and 200, with 32 and 128 units.
+4. With `--sweep`: the T sweep. Each cell on the adding problem at T = 10, 20, 50, 100 for
+   `--sweep-epochs` epochs (1,000 sequences): the test MSE at each length, and the first
+   length at which a cell stays above 0.05 (where it "fails").
 One torch thread, as a worker; the machine's load is printed (a shared machine slows all).
 Run: nice .venv/bin/python bench/sequences.py [--cap 240] [--cells lstm,rnn_tanh] [--json]
 """
@@ -88,11 +91,28 @@ def snapshot_bytes(cell: str, length: int, hidden: int) -> int:
     return len(json.dumps(snap, allow_nan=False, separators=(",", ":")).encode())
 
 
+def sweep(cells: list[str], epochs: int) -> list[dict[str, Any]]:
+    rows = []
+    for cell in cells:
+        row: dict[str, Any] = {"cell": cell, "mse": {}, "fails_at": None}
+        for length in (10, 20, 50, 100):
+            trainer = SeqTrainer(spec(cell, length, epochs=epochs, samples=1000))
+            mse = trainer.run()["final"]["test_loss"]
+            row["mse"][length] = mse
+            if mse > 0.05 and row["fails_at"] is None:
+                row["fails_at"] = length
+            print(f"sweep {cell:9s} T={length:<3d} test MSE {mse:.4f}", flush=True)
+        rows.append(row)
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cap", type=float, default=240.0, help="seconds per adding run")
     parser.add_argument("--cells", default="rnn_tanh,lstm", help="cells for the adding runs")
     parser.add_argument("--steps", type=int, default=60, help="steps timed per speed figure")
+    parser.add_argument("--sweep", action="store_true", help="also the T sweep (slow)")
+    parser.add_argument("--sweep-epochs", type=int, default=30)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -121,6 +141,10 @@ def main() -> int:
                 size = snapshot_bytes(cell, length, hidden)
                 out["bytes"].append({"cell": cell, "T": length, "hidden": hidden, "bytes": size})
                 print(f"snapshot T={length:<3d} hidden {hidden:<3d} {cell:9s} {size:7d} bytes")
+    if args.sweep:
+        out["sweep"] = sweep(list(CELLS), args.sweep_epochs)
+        for row in out["sweep"]:
+            print(f"sweep {row['cell']:9s} first T with test MSE > 0.05: {row['fails_at']}")
     out["load_after"] = os.getloadavg()
     if args.json:
         print(json.dumps(out))
