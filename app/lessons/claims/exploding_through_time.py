@@ -11,7 +11,7 @@ from app.lessons.claims.runner import run_lesson
 CLAIMS = (
     Claim("plain_explodes", 0, "plain: first grad norm > 100, stopped as diverged within 10 steps"),
     Claim("clip_bounded", 1, "clipped: every applied norm <= 1, finished"),
-    Claim("clip_learns", 2, "clipped: final train loss < initial", 0.75),
+    Claim("clip_learns", 2, "clipped: final train loss < initial", 0.65),
 )
 
 
