@@ -9,7 +9,10 @@ from tests.lessons.holds import assert_holds, assert_spread, sample, spread
 SLUG = "gated-memory"
 
 
+# Minutes of training per seed: with the spread only (PLAYGROUND_LESSON_SPREAD=1, or
+# bench/lessons.py); the default suite runs tests/lessons/test_through_time_sample.py.
 @pytest.mark.slow
+@spread
 @pytest.mark.parametrize("seed", sample(SLUG))
 def test_claims_hold(seed: int | None) -> None:
     assert_holds(SLUG, seed)
