@@ -4,6 +4,7 @@ strip, saliency); clicking a test image makes the worker look at that one."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,17 @@ def test_choose_the_family_build_play_and_watch(
     wait_js(page, "window.__cnn.viewed === 6")
     assert "test image 6" in page.inner_text("#cnn-input-caption")
     wait_js(page, "window.__cnn.acc > 0.5", 120_000)  # it learns while we watch
+    # The page's picture rate over 3 s of training (a figure, bench/images.py's companion).
+    before = page.evaluate("[window.__cnn.pictures, performance.now(), window.__cnn.drawMs]")
+    page.wait_for_timeout(3000)
+    after = page.evaluate("[window.__cnn.pictures, performance.now(), window.__cnn.drawMs]")
+    seconds = (after[1] - before[1]) / 1000
+    figures = {
+        "pictures_per_s": round((after[0] - before[0]) / seconds, 1),
+        "draw_ms_per_picture": round((after[2] - before[2]) / max(1, after[0] - before[0]), 2),
+    }
+    (artifacts / "cnn-page-figures.json").write_text(json.dumps(figures))
+    assert figures["pictures_per_s"] > 0, figures
     page.screenshot(path=str(artifacts / "cnn-page.png"), full_page=True)
     assert page.locator("#cnn-wrong figure, #cnn-wrong p").count() >= 1
     page.click("#btn-pause")

@@ -9,26 +9,31 @@
   const V = BP.hook("__cnn", { pictures: 0, snapshots: 0, drawMs: 0, viewed: null, step: null, acc: null, error: "" });
   let meta = null, snap = null, dirty = false, runId = "", galleryDrawn = null;
 
-  // ---- colours ------------------------------------------------------------------------
+  // ---- colours: one 256-entry table per mode, so painting a pixel is a lookup ------------
   const hex = (h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16));
   const POS = hex(BP.POS), NEG = hex(BP.NEG), WHITE = [250, 251, 252], INK = [24, 30, 40];
   const mix = (a, b, t) => [0, 1, 2].map((i) => Math.round(a[i] + (b[i] - a[i]) * t));
-  function colour(mode, q) {  // q: a byte of a picture
-    if (mode === "div") return q >= 128 ? mix(WHITE, POS, (q - 128) / 127) : mix(WHITE, NEG, (128 - q) / 128);
-    if (mode === "heat") return mix(WHITE, POS, q / 255);
-    return mix(WHITE, INK, q / 255);  // ink: 0 white, 255 dark
+  const LUT = {};
+  for (const mode of ["div", "heat", "ink"]) {
+    LUT[mode] = Array.from({ length: 256 }, (_, q) => (
+      mode === "div" ? (q >= 128 ? mix(WHITE, POS, (q - 128) / 127) : mix(WHITE, NEG, (128 - q) / 128))
+        : mode === "heat" ? mix(WHITE, POS, q / 255) : mix(WHITE, INK, q / 255)));
   }
 
-  // One h x w picture from bytes q[at ...] into a new canvas (scaled up by CSS, pixelated).
-  function picture(q, at, h, w, mode, title) {
-    const c = document.createElement("canvas");
-    c.width = w; c.height = h;
-    const ctx = c.getContext("2d"), img = ctx.createImageData(w, h);
+  // Paint an h x w picture from bytes q[at ...] into a canvas of that size (CSS scales it
+  // up, pixelated). Canvases are reused from frame to frame: only their pixels change.
+  function paint(c, q, at, h, w, mode) {
+    if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+    const ctx = c.getContext("2d"), img = ctx.createImageData(w, h), lut = LUT[mode];
     for (let i = 0; i < h * w; i++) {
-      const [r, g, b] = colour(mode, q[at + i]);
-      img.data[4 * i] = r; img.data[4 * i + 1] = g; img.data[4 * i + 2] = b; img.data[4 * i + 3] = 255;
+      const rgb = lut[q[at + i]];
+      img.data[4 * i] = rgb[0]; img.data[4 * i + 1] = rgb[1]; img.data[4 * i + 2] = rgb[2]; img.data[4 * i + 3] = 255;
     }
     ctx.putImageData(img, 0, 0);
+    return c;
+  }
+  function picture(q, at, h, w, mode, title) {
+    const c = paint(document.createElement("canvas"), q, at, h, w, mode);
     if (title) c.title = title;
     return c;
   }
@@ -40,36 +45,46 @@
   }
   const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; };
 
+  // A container of per-layer rows, each a caption and a grid of `count` canvases, rebuilt
+  // only when the layout (key) changes; returns the rows' [caption, canvases] to paint.
+  function layers(root, key, specs) {
+    if (root.dataset.key !== key) {
+      root.replaceChildren();
+      specs.forEach(({ name, count, group }) => {
+        const row = el("div", "cnn-layer"), grid = el("div", "cnn-grid");
+        row.appendChild(el("b", "", name));
+        row.appendChild(el("small", "muted", ""));
+        for (let g = 0; g < count / (group || 1); g++) {
+          const holder = group ? el("span", "cnn-filter") : grid;
+          for (let k = 0; k < (group || 1); k++) holder.appendChild(document.createElement("canvas"));
+          if (group) grid.appendChild(holder);
+        }
+        row.appendChild(grid);
+        root.appendChild(row);
+      });
+      root.dataset.key = key;
+    }
+    return [...root.children].map((row) => [row.children[1], row.querySelectorAll("canvas")]);
+  }
+
   // ---- the views ----------------------------------------------------------------------
   function drawFilters(filters) {
-    const root = $("cnn-filters");
-    root.replaceChildren();
+    const key = "f" + filters.map((f) => f.shape.join("x")).join(",");
+    const rows = layers($("cnn-filters"), key, filters.map((f, li) => ({ name: `conv${li + 1}`, count: f.shape[0] * f.shape[1], group: f.shape[1] })));
     filters.forEach((f, li) => {
-      const [out, inn, kh, kw] = f.shape, q = BP.bytes(f.q), row = el("div", "cnn-layer");
-      row.appendChild(el("b", "", `conv${li + 1}`));
-      row.appendChild(el("small", "muted", ` ${out} filters of ${inn}x${kh}x${kw}, |w| ≤ ${BP.fixed(f.hi, 3)}`));
-      const grid = el("div", "cnn-grid");
-      for (let o = 0; o < out; o++) {
-        const group = el("span", "cnn-filter");
-        for (let i = 0; i < inn; i++) group.appendChild(picture(q, (o * inn + i) * kh * kw, kh, kw, "div", `filter ${o + 1}, input channel ${i + 1}`));
-        grid.appendChild(group);
-      }
-      row.appendChild(grid);
-      root.appendChild(row);
+      const [out, inn, kh, kw] = f.shape, q = BP.bytes(f.q), [caption, canvases] = rows[li];
+      caption.textContent = ` ${out} filters of ${inn}x${kh}x${kw}, |w| ≤ ${BP.fixed(f.hi, 3)}`;
+      for (let i = 0; i < out * inn; i++) paint(canvases[i], q, i * kh * kw, kh, kw, "div");
     });
   }
 
   function drawMaps(maps) {
-    const root = $("cnn-maps");
-    root.replaceChildren();
+    const key = "m" + maps.map((m) => m.shape.join("x")).join(",");
+    const rows = layers($("cnn-maps"), key, maps.map((m, li) => ({ name: `conv${li + 1}`, count: m.shape[0] })));
     maps.forEach((m, li) => {
-      const [c, h, w] = m.shape, q = BP.bytes(m.q), row = el("div", "cnn-layer");
-      row.appendChild(el("b", "", `conv${li + 1}`));
-      row.appendChild(el("small", "muted", ` ${c} maps of ${h}x${w}, ${BP.fixed(m.lo, 2)} to ${BP.fixed(m.hi, 2)}`));
-      const grid = el("div", "cnn-grid");
-      for (let k = 0; k < c; k++) grid.appendChild(picture(q, k * h * w, h, w, "heat", `channel ${k + 1}`));
-      row.appendChild(grid);
-      root.appendChild(row);
+      const [c, h, w] = m.shape, q = BP.bytes(m.q), [caption, canvases] = rows[li];
+      caption.textContent = ` ${c} maps of ${h}x${w}, ${BP.fixed(m.lo, 2)} to ${BP.fixed(m.hi, 2)}`;
+      for (let k = 0; k < c; k++) paint(canvases[k], q, k * h * w, h, w, "heat");
     });
   }
 
@@ -88,7 +103,11 @@
     });
   }
 
+  let confusionKey = "", wrongKey = "";
   function drawConfusion(counts) {
+    const k = JSON.stringify(counts);
+    if (k === confusionKey) return;
+    confusionKey = k;
     const names = (meta && meta.class_names) || [], table = el("table", "cnn-matrix");
     const head = el("tr");
     head.appendChild(el("th", "", ""));
@@ -113,7 +132,8 @@
   function galleryImage(i, caption, cls) {
     const g = meta.gallery, [, h, w] = g.shape;
     const fig = el("figure", cls || "");
-    const c = picture(BP.bytes(g.q), i * h * w, h, w, "ink", `test image ${i}: ${meta.class_names[g.labels[i]]}`);
+    if (!meta.galleryBytes) meta.galleryBytes = BP.bytes(g.q);  // decoded once per run
+    const c = picture(meta.galleryBytes, i * h * w, h, w, "ink", `test image ${i}: ${meta.class_names[g.labels[i]]}`);
     fig.appendChild(c);
     if (caption !== undefined) fig.appendChild(el("figcaption", "", caption));
     fig.dataset.index = i;
@@ -130,6 +150,9 @@
   }
 
   function drawWrong(wrong) {
+    const k = JSON.stringify(wrong);
+    if (k === wrongKey) return;
+    wrongKey = k;
     const root = $("cnn-wrong"), names = (meta && meta.class_names) || [];
     root.replaceChildren();
     const shown = wrong.filter(([i]) => meta && i < meta.gallery.labels.length);
@@ -176,7 +199,7 @@
 
   function attach() {
     const transport = $("transport"), id = transport ? transport.dataset.run : "";
-    if (id !== runId) { runId = id; meta = null; snap = null; galleryDrawn = null; }
+    if (id !== runId) { runId = id; meta = null; snap = null; galleryDrawn = null; confusionKey = wrongKey = ""; }
   }
 
   BP.listen("run-socket", (msg) => {
