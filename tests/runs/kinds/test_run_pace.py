@@ -62,7 +62,7 @@ def test_a_run_until_paused_trains_to_the_cap_unless_stopped() -> None:
     assert events[-1]["status"] == "finished" and events[-1]["summary"]["step"] == 200
     stop = {"op": "stop", "run_id": "r1"}
     chan = ScriptedChannel([[], [], [stop]])
-    paced = {**spec, "stream": {"pace": 1000.0}}  # waits, in which the stop arrives
+    paced = {**spec, "stream": {"pace": 10.0}}  # 20 ms a step: waits, in which the stop arrives
     RunLoop({**job(paced), "limits": limits.as_dict()}, chan).run()  # type: ignore[arg-type]
     end = chan.events()[-1]
     assert end["status"] == "stopped" and 0 < end["summary"]["step"] < 200
