@@ -236,11 +236,22 @@ class Trainer:
             self.optimizer.step()
             loss_v, measured = self.meter.after_step()
         self.step += 1
+        return self._step_record(loss_v, lr, measured, pen, clipped)
+
+    def _step_record(
+        self,
+        loss_v: float,
+        lr: float,
+        measured: dict[str, Any],
+        pen: torch.Tensor | None,
+        clipped: float | None,
+    ) -> Record:
+        """The record of the step just taken (every family's trainer yields this shape)."""
+        spe = self.steps_per_epoch
         rec: Record = {
             "kind": "step",
             "step": self.step,
-            "epoch": self.epoch
-            + (self.step - self.epoch * self.steps_per_epoch) / self.steps_per_epoch,
+            "epoch": self.epoch + (self.step - self.epoch * spe) / spe,
             "loss": loss_v,
             "lr": lr,
             **measured,

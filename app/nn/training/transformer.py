@@ -173,21 +173,7 @@ class TransformerTrainer(Trainer):
             self.optimizer.step()
             loss_v, measured = self.meter.after_step()
         self.step += 1
-        spe = self.steps_per_epoch
-        rec: Record = {
-            "kind": "step",
-            "step": self.step,
-            "epoch": self.epoch + (self.step - self.epoch * spe) / spe,
-            "loss": loss_v,
-            "lr": lr,
-            **measured,
-            "diverged": self._divergence(loss_v),
-        }
-        if pen is not None:
-            rec["penalty"] = float(pen.detach())
-        if clipped is not None:
-            rec["grad_norm_clipped"] = clipped
-        return rec
+        return self._step_record(loss_v, lr, measured, pen, clipped)
 
     # ---- measurements -------------------------------------------------------------------
     @torch.no_grad()
