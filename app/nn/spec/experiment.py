@@ -253,57 +253,23 @@ class Spec(_Model):
 
     @model_validator(mode="after")
     def _cross(self, info: ValidationInfo) -> Spec:
+        task, limits = self.task, _limits(info)
         if self.train.until_paused:  # as many epochs as the caps allow
-            limits = _limits(info)
             self.train.epochs = max(
                 1, min(limits.max_epochs, limits.max_steps // self.steps_per_epoch())
             )
-        if self.part is not None:
-            return self._cross_part(info)
-        task = self.task
-        loss = LOSSES[self.train.loss]
-        if task not in loss.tasks:
-            allowed = [k for k in LOSSES if task in LOSSES[k].tasks]
-            raise FieldError(
-                "train.loss",
-                f"{self.train.loss!r} does not apply to {task} data "
-                f"({self.data.dataset}); allowed: {', '.join(allowed)}",
-            )
-        width = len(self.data.features)
-        for i, layer in enumerate(self.model.layers):
-            if layer.residual and width != layer.units:
-                raise FieldError(
-                    f"model.layers.{i}.residual",
-                    f"a skip needs the layer's input width ({width}) to equal its units "
-                    f"({layer.units})",
-                )
-            width = layer.units
-        n_val = self.data.sizes()[1]
-        if self.train.early_stopping is not None and n_val == 0:
-            raise FieldError(
-                "train.early_stopping", "needs a validation split: set data.val_fraction > 0"
-            )
-        steps = self.train.epochs * self.steps_per_epoch()
-        limit = _limits(info).max_steps
-        if steps > limit:
-            raise FieldError(
-                "train.epochs",
-                f"{self.train.epochs} epochs x {self.steps_per_epoch()} steps = {steps} steps; "
-                f"the limit is {limit}",
-            )
-        return self
-
-    def _cross_part(self, info: ValidationInfo) -> Spec:
-        assert self.part is not None
-        task = self.task
         if task not in LOSSES[self.train.loss].tasks:
             allowed = [k for k in LOSSES if task in LOSSES[k].tasks]
+            where = f" ({self.data.dataset})" if self.part is None else ""
             raise FieldError(
                 "train.loss",
-                f"{self.train.loss!r} does not apply to {task} data; allowed: {', '.join(allowed)}",
+                f"{self.train.loss!r} does not apply to {task} data{where}; "
+                f"allowed: {', '.join(allowed)}",
             )
-        limits = _limits(info)
-        self.part.check(self, limits)
+        if self.part is not None:
+            self.part.check(self, limits)
+        else:
+            self._check_skips()
         if self.train.early_stopping is not None and self.sizes()[1] == 0:
             raise FieldError(
                 "train.early_stopping", "needs a validation split: set data.val_fraction > 0"
@@ -315,6 +281,18 @@ class Spec(_Model):
                 f"{self.total_steps()} steps; the limit is {limits.max_steps}",
             )
         return self
+
+    def _check_skips(self) -> None:
+        """A residual skip adds a dense layer's input to its output: the widths must match."""
+        width = len(self.data.features)
+        for i, layer in enumerate(self.model.layers):
+            if layer.residual and width != layer.units:
+                raise FieldError(
+                    f"model.layers.{i}.residual",
+                    f"a skip needs the layer's input width ({width}) to equal its units "
+                    f"({layer.units})",
+                )
+            width = layer.units
 
     # Derived facts every consumer needs.
     @property
