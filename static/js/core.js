@@ -31,6 +31,39 @@
   // A test hook: the browser tests read these objects (frames drawn, time to first frame...).
   BP.hook = (name, obj) => { window[name] = obj; return obj; };
 
+  // ---- clicks that reach a run-panel button htmx has not taken ---------------------------
+  // Play and Reset answer with a new run panel, and a quick click can miss it two ways: it
+  // lands on a new button htmx has not processed yet (no handler for a moment after a
+  // swap; longer on a loaded machine), or an answer replaces the pressed button before the
+  // release (a click needs one element under both). Either way the user's click, often
+  // the last one, was lost. Such a click is replayed on the live button of the same id as
+  // soon as htmx has processed it; any later click on a live button cancels the replay.
+  const panelButton = (t) => (t instanceof Element ? t.closest(".run-panel button[id]") : null);
+  const live = (b) => b && b.isConnected && b.hasAttribute("data-htmx-powered");
+  let pressed = null, releasedOn = null, replay = null;
+  const tryReplay = () => {
+    const b = replay && document.getElementById(replay);
+    if (!live(b)) return;  // tried again when htmx has processed the next content
+    replay = null;
+    if (!b.disabled) b.click();
+  };
+  document.addEventListener("pointerdown", (e) => { pressed = panelButton(e.target); }, true);
+  document.addEventListener("pointerup", (e) => {
+    const was = pressed, now = panelButton(e.target);
+    pressed = null;
+    if (!was || was.isConnected || !now || now.id !== was.id) return;
+    releasedOn = now.id;  // no click may follow: replay unless one does
+    setTimeout(() => { if (releasedOn) { replay = releasedOn; releasedOn = null; tryReplay(); } }, 0);
+  }, true);
+  document.addEventListener("click", (e) => {
+    const b = panelButton(e.target);
+    releasedOn = null;
+    if (!b) return;
+    replay = live(b) ? null : b.id;
+    tryReplay();
+  }, true);
+  document.addEventListener("htmx:after:process", tryReplay);
+
   // ---- compact pictures (app/nn/measure/pictures.py) ----------------------------------------------
   BP.bytes = (b64) => {
     const bin = atob(b64 || ""), out = new Uint8Array(bin.length);

@@ -75,6 +75,28 @@ def test_fifteen_quick_clicks_ending_on_play_leave_one_run(page: Any, server: Li
     assert [r["id"] for r in active_runs(server)] == [shown]
 
 
+def test_a_press_released_on_the_swapped_in_button_still_clicks(
+    page: Any, server: LiveServer
+) -> None:
+    """The CI flake behind issue 14's last-click rule: a Reset answer swapped the run panel
+    between the mouse's press and release on Play, so the click reached no button (a click
+    needs one element under both) and the user's last Play was lost."""
+    quiet(server)
+    page.goto(server.http + "/?ep=5000&n=100")
+    settle(page)
+    box = page.locator("#btn-play").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.evaluate("window.__pressedPlay = document.getElementById('btn-play')")
+    page.mouse.down()
+    page.evaluate("document.getElementById('btn-reset').click()")
+    wait_js(page, "!window.__pressedPlay.isConnected")  # the panel was swapped under the press
+    page.mouse.up()
+    shown = wait_js(page, "document.getElementById('transport').dataset.run")
+    assert [r["id"] for r in wait_for(lambda: active_runs(server), 30, "a run")] == [shown]
+    page.click("#btn-reset")
+    wait_for(lambda: not active_runs(server), 30, "the run to stop")
+
+
 def test_fifteen_quick_clicks_ending_on_reset_leave_none(page: Any, server: LiveServer) -> None:
     quiet(server)
     page.goto(server.http + "/?ep=5000&n=100")
