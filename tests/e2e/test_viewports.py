@@ -81,6 +81,7 @@ def no_sideways_overflow(page: Any, path: str) -> None:
     assert found["scroll"] <= found["width"] and not found["out"], (path, found)
 
 
+@pytest.mark.slow
 def test_no_page_overflows_sideways(sized: Any, server: LiveServer, finished_run: str) -> None:
     for path in pages(finished_run):
         sized.goto(server.http + path)

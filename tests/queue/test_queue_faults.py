@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from app.runs.execution.queue.broker import enqueue, make_broker
 from app.runs.execution.queue.keys import Keys
 from tests.queue.conftest import LEASE, RedisServer, Workers, queue_settings
@@ -32,6 +34,7 @@ def health(client: Any) -> dict[str, Any]:
     return result
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_run_fails_its_run_in_bounded_time(
     tmp_path: Path, redis_server: RedisServer, workers: Workers
 ) -> None:

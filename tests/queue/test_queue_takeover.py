@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.queue.conftest import LEASE, RedisServer, Workers, queue_settings
 from tests.web.service import (
@@ -31,6 +32,7 @@ def listed_runs(redis_server: RedisServer) -> str:
     return str(client.mget(keys)) if keys else ""
 
 
+@pytest.mark.slow
 def test_a_dead_web_servers_runs_are_taken_over(
     tmp_path: Path, redis_server: RedisServer, workers: Workers
 ) -> None:

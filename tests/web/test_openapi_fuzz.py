@@ -142,6 +142,7 @@ def test_api_conforms_to_its_schema(case: Any) -> None:
     case.call_and_validate(checks=CHECKS, timeout=30)
 
 
+@pytest.mark.slow
 @demo.parametrize()
 @FUZZ
 def test_api_conforms_to_its_schema_in_demo_mode(case: Any) -> None:
@@ -189,6 +190,7 @@ def _bodies(doc: dict[str, Any], server: LiveServer) -> Iterator[tuple[str, str,
             yield method.upper(), path, body
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["normal", "demo"])
 def test_non_finite_numbers_in_any_json_body_are_refused(
     mode: str, live: LiveServer, live_demo: LiveServer

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.web.service import (
     LONG,
@@ -72,6 +73,7 @@ def pid_alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_a_killed_server_leaves_its_runs_interrupted_with_curves(tmp_path: Path) -> None:
     port = free_port()
     env = {
