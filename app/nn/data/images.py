@@ -13,9 +13,11 @@ A split's `raw` and `x` are the same (N, 1, H, W) float32 tensor: images need no
 from __future__ import annotations
 
 import gzip
+import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -28,6 +30,10 @@ Tensor = torch.Tensor
 DIGITS_FILE = Path(__file__).parent / "files" / "digits.csv.gz"
 SHAPE_SIZES = (12, 16)
 SHIFTED_SCALE = (0.2, 0.28)  # half-size / side of the shifted variant's shapes
+# A drawn input (the page's pad, the `view_pixels` live change) is in the digits' own units:
+# DRAWN_SIZE x DRAWN_SIZE grey levels 0..DRAWN_LEVELS, scaled like the file's pixels.
+DRAWN_SIZE = 8
+DRAWN_LEVELS = 16
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,7 @@ class ImageDatasetInfo(Entry):
     classes: int = 0  # fixed number of classes (0: the spec's `classes` decides)
     samples: int = 0  # fixed number of images (0: the spec's `samples` decides)
     shifted_test: bool = False  # test images shifted, the others centred
+    drawable: bool = False  # a user may draw an input for it (DRAWN_SIZE, DRAWN_LEVELS)
     attribution: str = ""
 
 
@@ -49,6 +56,7 @@ IMAGE_DATASETS: Registry[ImageDatasetInfo] = Registry(
             size=8,
             classes=10,
             samples=1797,
+            drawable=True,
             attribution="E. Alpaydin, C. Kaynak, UCI Machine Learning Repository, CC BY 4.0",
         ),
         ImageDatasetInfo(
@@ -76,8 +84,36 @@ def _digits_table() -> tuple[np.ndarray, np.ndarray]:
 def digits() -> tuple[Tensor, Tensor]:
     """All 1,797 digits as (N, 1, 8, 8) float64 in [0, 1] and labels (N,) float64."""
     pixels, labels = _digits_table()
-    images = torch.from_numpy(pixels.astype(np.float64) / 16.0).reshape(-1, 1, 8, 8)
+    images = torch.from_numpy(pixels.astype(np.float64) / DRAWN_LEVELS).reshape(-1, 1, 8, 8)
     return images, torch.from_numpy(labels).double()
+
+
+def drawn_image(dataset: str, pixels: Any) -> Tensor:
+    """A drawn input as the dataset's images are: (1, 1, 8, 8) float32 in [0, 1] from
+    DRAWN_SIZE**2 grey levels in [0, DRAWN_LEVELS], row by row. ValueError names what is
+    wrong (the run service checks the same first; a worker gets messages from elsewhere
+    too, the job queue's)."""
+    if not IMAGE_DATASETS[dataset].drawable:
+        raise ValueError(
+            f"view_pixels: only runs on the 8x8 digits take a drawn input; this run uses {dataset}"
+        )
+    n = DRAWN_SIZE * DRAWN_SIZE
+    if not isinstance(pixels, list | tuple) or len(pixels) != n:
+        got = f"{len(pixels)} values" if isinstance(pixels, list | tuple) else type(pixels).__name__
+        raise ValueError(f"view_pixels: expected {n} grey levels, got {got}")
+    if any(isinstance(v, bool) or not isinstance(v, int | float) for v in pixels):
+        raise ValueError("view_pixels: every value must be a number")
+    try:
+        values = torch.tensor([float(v) for v in pixels], dtype=torch.float64)
+    except OverflowError:  # an integer of hundreds of digits
+        values = torch.full((n,), math.inf, dtype=torch.float64)
+    if (
+        not bool(torch.isfinite(values).all())
+        or bool((values < 0).any())
+        or bool((values > DRAWN_LEVELS).any())
+    ):
+        raise ValueError(f"view_pixels: every value must be in [0, {DRAWN_LEVELS}]")
+    return (values / DRAWN_LEVELS).float().reshape(1, 1, DRAWN_SIZE, DRAWN_SIZE)
 
 
 def class_names(dataset: str, classes: int) -> list[str]:

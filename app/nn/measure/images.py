@@ -4,7 +4,9 @@ Pictures travel as one byte per pixel (base64 in the JSON), each with the range 
 it back: value = lo + q * (hi - lo) / 255. A snapshot (`snapshot(trainer)`) carries:
 - filters: per conv layer {"shape": [out, in, k, k], "lo", "hi", "q"}, symmetric about 0
   (lo = -hi) so that 128 is a zero weight;
-- input: the chosen test image {"index", "label", "size", "q"} (lo 0, hi 1 after clamping);
+- input: the chosen test image {"index", "label", "drawn": false, "shape", "q"} (lo 0, hi 1
+  after clamping), or the drawn one (the trainer's `drawn`, the `view_pixels` live change)
+  {"index": null, "label": null, "drawn": true, ...};
 - maps: per conv layer the chosen image's feature maps after the activation
   {"shape": [C, H, W], "lo", "hi", "q"};
 - probs: its class probabilities; saliency: |d(predicted class score)/d(input)|
@@ -120,13 +122,15 @@ def snapshot(trainer: Any, size: int = 64, with_neurons: bool = False) -> dict[s
         }
         split = test if len(test) else trainer.data.train
         index = min(trainer.view_index, len(split) - 1)
-        image = split.x[index : index + 1]
+        drawn = getattr(trainer, "drawn", None)
+        image = split.x[index : index + 1] if drawn is None else drawn
         with torch.no_grad():
             maps, _ = model.feature_maps(image)
         pred, test_step = _test_predictions(trainer, split.x, fresh=size > 0)
         snap["input"] = {
-            "index": index,
-            "label": int(split.y[index]),
+            "index": index if drawn is None else None,
+            "label": int(split.y[index]) if drawn is None else None,
+            "drawn": drawn is not None,
             **picture(image[0, 0].clamp(0, 1), 0.0, 1.0),
         }
         snap["maps"] = [picture(m[0]) for m in maps]

@@ -14,7 +14,14 @@ from typing import Any
 import torch
 
 from app.nn.data.augment import augment
-from app.nn.data.images import class_names, make_image_data
+from app.nn.data.images import (
+    DRAWN_LEVELS,
+    DRAWN_SIZE,
+    IMAGE_DATASETS,
+    class_names,
+    drawn_image,
+    make_image_data,
+)
 from app.nn.measure import images
 from app.nn.models.cnn import build_cnn
 from app.nn.records import Record
@@ -46,6 +53,7 @@ class CnnTrainer(Trainer):
         self.part: CnnPart = spec.cnn
         self.augment_gen = torch.Generator().manual_seed(spec.seed + AUGMENT_SEED)
         self.view_index = 0  # the test image the feature maps and saliency look at
+        self.drawn: torch.Tensor | None = None  # a drawn input they look at instead (1,1,8,8)
         model = build_cnn(
             self.part, self.part.classes, spec.model, derived_seeds(spec.seed)["init"]
         )
@@ -53,13 +61,22 @@ class CnnTrainer(Trainer):
         super().__init__(spec, data=image_data(spec), model=model, engine=engine)  # type: ignore[arg-type]
 
     def set_hparams(self, **changes: Any) -> dict[str, Any]:
-        """The MLP's live changes plus view_input: which test image the views look at."""
+        """The MLP's live changes plus what the views look at: view_input (a test image)
+        or view_pixels (a drawn digit, until a test image is chosen again)."""
         view = changes.pop("view_input", None)
+        pixels = changes.pop("view_pixels", None)
+        # Checked before anything is applied: a refused message changes nothing.
+        drawn = drawn_image(self.part.dataset, pixels) if pixels is not None else None
         applied = super().set_hparams(**changes) if changes else {}
         if view is not None:
             n = len(self.data.test) or len(self.data.train)
             self.view_index = max(0, min(int(view), n - 1))
+            self.drawn = None
             applied["view_input"] = self.view_index
+        if drawn is not None:
+            self.drawn = drawn
+            levels = (drawn.reshape(-1).double() * DRAWN_LEVELS).tolist()
+            applied["view_pixels"] = [round(v, 4) for v in levels]
         return applied
 
     def batch_inputs(self, xb: torch.Tensor, raw: torch.Tensor) -> torch.Tensor:
@@ -94,4 +111,10 @@ class CnnTrainer(Trainer):
             "chance_loss": math.log(classes),
             "engine": {"path": self.engine, "reason": self.engine_reason},
             "gallery": images.gallery(test.x, test.y),
+            # The page's drawing pad: shown only for datasets a user can draw for.
+            "draw": (
+                {"size": DRAWN_SIZE, "levels": DRAWN_LEVELS}
+                if IMAGE_DATASETS[part.dataset].drawable
+                else None
+            ),
         }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from app.nn.data.images import DRAWN_LEVELS, DRAWN_SIZE
 from app.nn.spec.base import Limits
 from app.runs.errors import Invalid
 
@@ -35,20 +36,67 @@ VIEW_BOUNDS: dict[str, tuple[float, float]] = {
     "view_input": (0, 1e6),  # cnn: the test image whose feature maps and saliency are drawn
 }
 
+# View keys whose value is a list of numbers: key -> (exact length, low, high). The length
+# is checked before any item is read, so a long list costs one len() (the body itself is
+# capped: 4 KB over HTTP, max_body_bytes over the socket).
+VIEW_LISTS: dict[str, tuple[int, float, float]] = {
+    # cnn: a drawn 8x8 digit, row by row, in the digits' grey levels 0..16
+    "view_pixels": (DRAWN_SIZE * DRAWN_SIZE, 0.0, float(DRAWN_LEVELS)),
+}
+
 
 def live_keys() -> list[str]:
-    return ["lr", *BOUNDS, *VIEW_BOUNDS]
+    return ["lr", *BOUNDS, *VIEW_BOUNDS, *VIEW_LISTS]
 
 
-def validate_changes(data: Any, limits: Limits) -> dict[str, float]:
-    """A non-empty object of known keys with finite numbers in range."""
+def _number(value: Any) -> float | None:
+    """A finite float of a JSON number, else None (bools, strings, NaN, huge integers)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _list_error(key: str, value: Any) -> str | None:
+    """What is wrong with a VIEW_LISTS value (None: nothing); names the first bad item."""
+    length, lo, hi = VIEW_LISTS[key]
+    if not isinstance(value, list):
+        return f"expected a list of {length} numbers, got {type(value).__name__}"
+    if len(value) != length:
+        return f"expected exactly {length} numbers, got {len(value)}"
+    for i, item in enumerate(value):
+        number = _number(item)
+        if number is None or not lo <= number <= hi:
+            if isinstance(item, bool) or not isinstance(item, int | float):
+                shown = f"a {type(item).__name__}"  # never echo a nested value back
+            elif number is None and isinstance(item, int):
+                shown = "a huge integer"
+            else:
+                shown = repr(item)
+            return f"item {i}: {shown} is not a number in [{lo:g}, {hi:g}]"
+    return None
+
+
+def validate_changes(data: Any, limits: Limits) -> dict[str, Any]:
+    """A non-empty object of known keys with finite numbers in range (lists of them for
+    VIEW_LISTS keys)."""
     if not isinstance(data, dict) or not data:
         raise Invalid(
             [{"field": "body", "message": f"expected an object with some of: {live_keys()}"}]
         )
     errors: list[dict[str, str]] = []
-    changes: dict[str, float] = {}
+    changes: dict[str, Any] = {}
     for key, value in data.items():
+        if key in VIEW_LISTS:
+            problem = _list_error(key, value)
+            if problem:
+                errors.append({"field": key, "message": problem})
+            else:
+                changes[key] = [float(v) for v in value]
+            continue
         if key == "lr":
             lo, hi = limits.min_lr, limits.max_lr
         elif key in BOUNDS or key in VIEW_BOUNDS:

@@ -182,3 +182,32 @@ def test_the_test_pass_is_reused_while_training_and_fresh_at_a_pause() -> None:
     pred = trainer.model.eval()(trainer.data.test.x).argmax(1)
     assert full["test_step"] == 2
     assert full["test_acc"] == round(float((pred == trainer.data.test.y.long()).float().mean()), 4)
+
+
+def test_a_drawn_input_replaces_the_test_image_in_every_view() -> None:
+    spec = validate_spec(
+        {"family": "cnn", "seed": 2, "cnn": {"dataset": "digits", "conv": [{"channels": 3}]}}
+    )
+    trainer = CnnTrainer(spec)
+    steps(trainer, 3)
+    lr = trainer.hp["lr"]
+    with pytest.raises(ValueError, match="view_pixels: every value must be in"):
+        trainer.set_hparams(lr=0.5, view_pixels=[float("nan")] * 64)
+    assert trainer.hp["lr"] == lr and trainer.drawn is None  # a refusal changes nothing
+    pixels = [float((i * 7) % 17) for i in range(64)]
+    assert trainer.set_hparams(view_pixels=pixels) == {"view_pixels": pixels}
+    snap = trainer.snapshot()
+    model = trainer.model
+    model.eval()
+    x = (torch.tensor(pixels) / 16).reshape(1, 1, 8, 8).requires_grad_(True)
+    logits = model(x)[0]
+    (grad,) = torch.autograd.grad(logits.max(), x)
+    assert snap["input"]["drawn"] and snap["input"]["label"] is None
+    assert snap["probs"] == pytest.approx(torch.softmax(logits, 0).tolist(), abs=1e-4)
+    sal = decode_picture({**snap["saliency"], "lo": 0.0})
+    assert torch.allclose(sal, grad[0, 0].abs().double(), atol=float(grad.abs().max()) / 250)
+    want = model.feature_maps(x)[0][0][0].double()
+    maps = decode_picture(snap["maps"][0])
+    assert torch.allclose(maps, want, atol=float(want.max() - want.min()) / 250 + 1e-6)
+    trainer.set_hparams(view_input=2)  # a test image again
+    assert trainer.snapshot()["input"]["index"] == 2 and trainer.drawn is None

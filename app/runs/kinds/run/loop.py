@@ -20,6 +20,10 @@ from app.runs.events.stream import make_event, status_fields
 from app.runs.kinds.base import POLL_INTERVAL, JobChannel, ParentGone
 from app.runs.kinds.run import artifacts as worker_ops
 
+# Live changes of what a family's views look at (app.nn.training.cnn: a test image or a
+# drawn one): answered with a picture at once, also while paused.
+VIEW_INPUTS = {"view_input", "view_pixels"}
+
 
 def summary_of(end: dict[str, Any], status: str, reason: str) -> dict[str, Any]:
     return {
@@ -189,7 +193,7 @@ class RunLoop:
             applied["pace"] = self.pace.epochs_per_second
         self.chan.send({**reply, "ok": True, "applied": applied})
         self.emit("hparams", {"changes": applied, "step": self.trainer.step})
-        if "view_input" in applied:  # what the views look at: show it now, paused or not
+        if applied.keys() & VIEW_INPUTS:  # what the views look at: show it now, paused or not
             self.emit_snapshot(time.monotonic(), full=True)
 
     def holding(self) -> bool:
