@@ -39,7 +39,10 @@ class IndependentComparison:
         self.mode_reason = reason or "each member trains its own network"
         self.trainers: list[Any] = [(make or Trainer)(s) for s in specs]
         self.groups: list[Any] = []  # (Comparison's batched groups: none here)
-        self.tracker = Tracker(spec, specs, labels)
+        models = [t.model for t in self.trainers]
+        self.params = [sum(p.numel() for p in m.parameters()) for m in models]
+        self.initial = [initial_weights(models[0], m) for m in models]
+        self.tracker = Tracker(spec, specs, labels, self.params, self.initial)
         self.started = time.perf_counter()
 
     def stop(self, member: int | None = None) -> None:
@@ -95,10 +98,21 @@ class IndependentComparison:
                 rng[i] = torch.get_rng_state()
             rec["member"] = i
             if rec["kind"] == "start":
-                rec.update(label=self.labels[i], mode=self.mode)
+                rec.update(label=self.labels[i], mode=self.mode, initial_weights=self.initial[i])
             elif rec["kind"] == "end":
                 rec["seconds"] = spent[i]
             torch.set_rng_state(outside)
             yield rec
             outside = torch.get_rng_state()
         torch.set_rng_state(outside)
+
+
+def initial_weights(first: torch.nn.Module, model: torch.nn.Module) -> str:
+    """ "shared" when `model` starts from exactly the first member's weights (same names,
+    shapes and values: same seed, same layers), else "independent" (another architecture
+    draws its own, from the same seed)."""
+    a, b = first.state_dict(), model.state_dict()
+    same = a.keys() == b.keys() and all(
+        a[k].shape == b[k].shape and torch.equal(a[k], b[k]) for k in a
+    )
+    return "shared" if same else "independent"

@@ -99,7 +99,16 @@ def start_record(spec: Spec, data: Data, model: Network) -> Record:
 class Tracker:
     """The live summary table, fed every record."""
 
-    def __init__(self, spec: ComparisonSpec, specs: list[Spec], labels: list[str]) -> None:
+    def __init__(
+        self,
+        spec: ComparisonSpec,
+        specs: list[Spec],
+        labels: list[str],
+        params: list[int],
+        initial: list[str],
+    ) -> None:
+        """`params`: each member's parameter count (sum of numel); `initial`: "shared" when
+        it starts from member 0's initial weights, else "independent"."""
         self.spec = spec
         self.started = time.perf_counter()
         self.rows: list[Record] = [
@@ -109,6 +118,8 @@ class Tracker:
                 "optimizer": s.train.optimizer.name,
                 "lr": s.train.optimizer.lr,
                 "batch_size": s.effective_batch_size(),
+                "params": params[i],
+                "initial_weights": initial[i],
                 "status": "running",
                 "reason": "",
                 "step": 0,
@@ -204,7 +215,10 @@ class Comparison:
             self.groups = [StackedTrainer(ms, self.data, self.init) for ms in by_bs.values()]
         else:
             self.trainers = [Trainer(s, self.data, copy.deepcopy(self.init)) for s in self.specs]
-        self.tracker = Tracker(spec, self.specs, self.labels)
+        # Every member starts from self.init: one architecture, one count.
+        n_params = sum(p.numel() for p in self.init.parameters())
+        k = len(self.specs)
+        self.tracker = Tracker(spec, self.specs, self.labels, [n_params] * k, ["shared"] * k)
         self.started = time.perf_counter()
 
     # ---- control --------------------------------------------------------------------------
@@ -286,6 +300,7 @@ class Comparison:
             "member": member,
             "label": self.labels[member],
             "mode": self.mode,
+            "initial_weights": "shared",
             "engine": engine,
         }
 

@@ -21,9 +21,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.nn.choices.registry import FieldError
 from app.nn.compare.independent import IndependentComparison
 from app.nn.compare.lockstep import Comparison
 from app.nn.compare.spec import OVERRIDES, ComparisonSpec, validate_comparison
+from app.nn.compare.variants import arch_labels, resolve_family, varying_paths
 from app.nn.spec.base import Limits, error_list
 from app.nn.spec.experiment import Spec, validate_spec
 
@@ -129,7 +131,15 @@ class Plan:
             return f"{self.specs[0].family} members each train their own network"
         paths = sorted({p for ov in self.overrides for p in leaves(ov)})
         shown = ", ".join(paths[:3]) + (", ..." if len(paths) > 3 else "")
-        return f"the members differ in {shown}: each trains its own network"
+        reason = f"the members differ in {shown}: each trains its own network"
+        if varying_paths([s.model_dump(mode="json") for s in self.specs]):
+            # Honest about what a different model cannot share (the engine measures it per
+            # member: `initial_weights` in the start records and the summary rows).
+            reason += (
+                " from the same seed, data and batch order; initial weights are shared only "
+                "where the models' layers agree (independent initial weights otherwise)"
+            )
+        return reason
 
     def to_json(self) -> dict[str, Any]:
         """The normalised request (what a worker re-validates, what GET shows)."""
@@ -157,12 +167,20 @@ class Plan:
         return Comparison(self.spec)
 
 
-def _labels(spec: ComparisonSpec, overrides: list[dict[str, Any]]) -> list[str]:
+def _labels(spec: ComparisonSpec, specs: list[Spec], overrides: list[dict[str, Any]]) -> list[str]:
+    """The given label, else what varies among the members: the training settings (when
+    they differ) and the model ("CNN 2 conv", "GRU", "no positions"), or the first
+    overridden values (data, loss: "loss=mse")."""
+    train = [spec.train_label(i) for i in range(len(spec.members))]
+    arch = arch_labels(
+        spec.base.model_dump(mode="json"), [s.model_dump(mode="json") for s in specs]
+    )
+    same_train = len(set(train)) == 1 and any(arch)
     out = []
-    for m, label, ov in zip(spec.members, spec.labels(), overrides, strict=True):
-        if ov and not m.label:
-            parts = [f"{p.rsplit('.', 1)[-1]}={v}" for p, v in list(leaves(ov).items())[:2]]
-            label = f"{label} {' '.join(parts)}"
+    for m, t, a, ov in zip(spec.members, train, arch, overrides, strict=True):
+        if not a and ov:
+            a = " ".join(f"{p.rsplit('.', 1)[-1]}={v}" for p, v in list(leaves(ov).items())[:2])
+        label = m.label or " ".join(filter(None, ("" if same_train else t, a)))
         out.append(label[:60])
     for i, label in enumerate(out):
         if out.count(label) > 1:
@@ -213,7 +231,12 @@ def validate_plan(data: Any, limits: Limits | None = None) -> Plan:
         if not ov:
             specs.append(spec.member_spec(i))
             continue
-        full = deep_merge(base, ov)
+        try:
+            ov_same_family = resolve_family(base, ov)
+        except FieldError as exc:
+            errors.append({"field": f"members.{i}.{exc.field}", "message": exc.message})
+            continue
+        full = deep_merge(base, ov_same_family)
         if isinstance(full.get("train"), dict):
             full["train"].update(spec.members[i].train_overrides())
         try:
@@ -224,4 +247,6 @@ def validate_plan(data: Any, limits: Limits | None = None) -> Plan:
             errors.append({"field": f"members.{i}.overrides", "message": str(exc)})
     if errors:
         raise PlanInvalid(errors)
-    return Plan(spec, [ov if ov else {} for ov in overrides], specs, _labels(spec, overrides))
+    return Plan(
+        spec, [ov if ov else {} for ov in overrides], specs, _labels(spec, specs, overrides)
+    )

@@ -19,7 +19,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 
 from app.nn.choices.registry import FieldError
 from app.nn.spec.base import Limits, _bounded, _limits, _Model, error_list
-from app.nn.spec.experiment import Spec
+from app.nn.spec.experiment import Spec, fill_part
 from app.nn.spec.train import GradClipSpec, OptimizerSpec, ScheduleSpec
 
 MIN_MEMBERS, MAX_MEMBERS = 2, 8
@@ -59,6 +59,10 @@ def _base_optimizer(base: Any) -> dict[str, Any]:
     if isinstance(base, Spec):
         return base.train.optimizer.model_dump(mode="json")
     if isinstance(base, dict):
+        if isinstance(base.get("family", "mlp"), str):
+            # The family's own training defaults first (Adam for a CNN, AdamW for
+            # attention): a member without an optimizer trains what the base trains.
+            base = fill_part(base)
         train = base.get("train")
         opt = train.get("optimizer") if isinstance(train, dict) else None
         if isinstance(opt, dict):
@@ -131,28 +135,26 @@ class ComparisonSpec(_Model):
 
     def labels(self) -> list[str]:
         """Legend names: the given label, else optimizer + lr + what else was overridden."""
-        out = []
-        for m in self.members:
-            if m.label:
-                out.append(m.label)
-                continue
-            parts = [m.optimizer.name, f"lr={m.optimizer.lr:g}"]
-            if m.schedule is not None:
-                parts.append(m.schedule.name)
-            if m.batch_size is not None:
-                parts.append(f"bs={m.batch_size}")
-            parts += [
-                f"{k}={getattr(m, k):g}" for k in ("l1", "l2", "weight_decay") if getattr(m, k)
-            ]
-            if "grad_clip" in m.model_fields_set:
-                parts.append(f"clip={m.grad_clip.max:g}" if m.grad_clip else "noclip")
-            out.append(" ".join(parts))
+        out = [m.label or self.train_label(i) for i, m in enumerate(self.members)]
         seen: dict[str, int] = {}
         for i, label in enumerate(out):
             seen[label] = seen.get(label, 0) + 1
             if out.count(label) > 1:
                 out[i] = f"{label} #{seen[label]}"
         return out
+
+    def train_label(self, i: int) -> str:
+        """Member i's training settings in words: optimizer, lr and what else it sets."""
+        m = self.members[i]
+        parts = [m.optimizer.name, f"lr={m.optimizer.lr:g}"]
+        if m.schedule is not None:
+            parts.append(m.schedule.name)
+        if m.batch_size is not None:
+            parts.append(f"bs={m.batch_size}")
+        parts += [f"{k}={getattr(m, k):g}" for k in ("l1", "l2", "weight_decay") if getattr(m, k)]
+        if "grad_clip" in m.model_fields_set:
+            parts.append(f"clip={m.grad_clip.max:g}" if m.grad_clip else "noclip")
+        return " ".join(parts)
 
 
 def validate_comparison(data: Any, limits: Limits | None = None) -> ComparisonSpec:

@@ -214,20 +214,7 @@ class Spec(_Model):
     @model_validator(mode="before")
     @classmethod
     def _fill_part(cls, data: Any) -> Any:
-        """A family other than the MLP gets its part's defaults when the spec omits it."""
-        if isinstance(data, dict):
-            family = data.get("family", "mlp")
-            known = isinstance(family, str) and family in cls.model_fields
-            if known and family != "mlp" and data.get(family) is None:
-                data = {**data, family: {}}
-            model = data.get("model") or {}
-            part = _part_class(cls.model_fields[family].annotation) if known else None
-            if getattr(part, "bare_head", False) and isinstance(model, dict):
-                # Its output is one Linear unless the spec names head layers.
-                data = {**data, "model": {"layers": [], **model}}
-            if part is not None and part.train_defaults and isinstance(data.get("train", {}), dict):
-                data = _train_defaults(data, part.train_defaults)
-        return data
+        return fill_part(data, cls)
 
     @model_serializer(mode="wrap")
     def _without_absent_parts(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -319,6 +306,26 @@ class Spec(_Model):
 
     def total_steps(self) -> int:
         return self.train.epochs * self.steps_per_epoch()
+
+
+def fill_part(data: Any, cls: type[Spec] | None = None) -> Any:
+    """A family other than the MLP gets its part's defaults when the spec omits it (and
+    its training defaults: what a comparison's members inherit reads them too). `cls`:
+    the Spec (sub)class whose parts count."""
+    cls = cls or Spec
+    if isinstance(data, dict):
+        family = data.get("family", "mlp")
+        known = isinstance(family, str) and family in cls.model_fields
+        if known and family != "mlp" and data.get(family) is None:
+            data = {**data, family: {}}
+        model = data.get("model") or {}
+        part = _part_class(cls.model_fields[family].annotation) if known else None
+        if getattr(part, "bare_head", False) and isinstance(model, dict):
+            # Its output is one Linear unless the spec names head layers.
+            data = {**data, "model": {"layers": [], **model}}
+        if part is not None and part.train_defaults and isinstance(data.get("train", {}), dict):
+            data = _train_defaults(data, part.train_defaults)
+    return data
 
 
 def _train_defaults(data: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:

@@ -191,12 +191,13 @@ def test_start_records_match_the_trainer_and_points_are_sent_once() -> None:
     spec = comparison([{}, {"optimizer": {"lr": 0.1}}])
     starts = [r for r in Comparison(spec).records() if r["kind"] == "start"]
     alone = next(Trainer(spec.member_spec(0)).records())
-    own = ("member", "label", "mode", "engine")
+    own = ("member", "label", "mode", "engine", "initial_weights")
     assert {k: v for k, v in starts[0].items() if k not in own} == {
         k: v for k, v in alone.items() if k != "engine"
     }
     # Batched members run the stacked step; a sequential member says which path it runs.
     assert starts[0]["engine"]["path"] == "stacked" and starts[0]["mode"] == "batched"
+    assert {r["initial_weights"] for r in starts} == {"shared"}
     seq = [r for r in Comparison(spec, mode="sequential").records() if r["kind"] == "start"]
     assert seq[0]["engine"] == alone["engine"] and alone["engine"]["path"] == "fused"
     assert "points" not in starts[1] and starts[1]["total_steps"] == alone["total_steps"]
