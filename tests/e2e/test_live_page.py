@@ -39,3 +39,27 @@ def test_pictures_curves_and_counters_follow_the_run(page: Any, server: LiveServ
     page.click("#btn-pause")
     wait_js(page, "document.getElementById('status').dataset.status === 'paused'")
     assert console == [], console
+
+
+def test_play_paints_over_the_previewed_points_without_replotting(
+    page: Any, server: LiveServer
+) -> None:
+    """The first update after Play is one canvas paint: the run trains on the data the
+    page previews, so its points stay plotted (a Plotly re-plot cost ~50 ms of it)."""
+    page.goto(server.http + "/?d=spiral&ep=5000")
+    wait_js(page, "window.__bpBoundary.layouts > 0")
+    plotted = page.evaluate("window.__bpBoundary.layouts")
+    page.click("#btn-play")
+    wait_js(page, "window.__bp.firstFrameAt !== null && window.__bpBoundary.pictures > 0")
+    wait_js(page, BOUNDARY_PAINTED)
+    assert page.evaluate("window.__bpBoundary.layouts") == plotted
+    page.click("#opt-test")  # other points on show: re-plotted
+    wait_js(page, f"window.__bpBoundary.layouts > {plotted}")
+    # A second run on the same data: still the same points, still no re-plot.
+    page.click("#btn-reset")
+    wait_js(page, "document.getElementById('transport').dataset.run === ''")
+    page.click("#btn-play")
+    wait_js(page, "document.getElementById('transport').dataset.run !== ''")
+    wait_js(page, "window.__bp.firstFrameAt !== null")
+    assert page.evaluate("window.__bpBoundary.layouts") == plotted + 1
+    page.click("#btn-pause")
