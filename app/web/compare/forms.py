@@ -3,9 +3,12 @@
 The base experiment uses the playground's field names (`data.dataset`, `train.epochs`...,
 see forms.py); each member card uses `members.{i}.optimizer.name`, `members.{i}.optimizer.lr`,
 its optimizer's params, `members.{i}.schedule.name` ("" = the base's), `batch_size`, `l1`,
-`l2`, `weight_decay` ("" = the base's) and `label`. What a card cannot show (a lesson's
-model or loss overrides, gradient clipping, schedule params) rides along in the hidden
-`members.{i}.keep` (JSON), so nothing is lost on a round trip. Presets replace the members.
+`l2`, `weight_decay` ("" = the base's), `label` and `model`: "" = the base's model, a key
+of app.nn.compare.variants (the choices the base's family offers: "mlp" on a CNN base,
+"cell:gru", "positions:none"...), or "keep". What a card cannot show (a lesson's model or
+loss overrides, gradient clipping, schedule params) rides along in the hidden
+`members.{i}.keep` (JSON), with `model` "keep", so nothing is lost on a round trip.
+Presets replace the members.
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ from collections.abc import Callable
 from typing import Any
 
 from app.nn.choices.optimizers import OPTIMIZERS
-from app.nn.compare.plan import leaves, split_member
+from app.nn.compare.plan import deep_merge, leaves, split_member
 from app.nn.compare.spec import MAX_MEMBERS, MIN_MEMBERS
+from app.nn.compare.variants import Variant, resolve_family, variants
+from app.nn.spec.experiment import validate_spec
 from app.web.common.form_keys import bounded_index, small_int
 from app.web.playground.forms import form_to_spec
 
 Member = dict[str, Any]
+KEEP = "keep"  # the model select: the member's overrides as they are (a link's, a lesson's)
 NUMBERS = ("batch_size", "l1", "l2", "weight_decay")  # "" = the base's value
 KEPT = ("grad_clip", "overrides")
 
@@ -65,11 +71,51 @@ PRESETS: dict[str, tuple[str, Callable[[dict[str, Any]], list[Member]]]] = {
 }
 
 
-def members_to_values(members: list[Member]) -> dict[str, Any]:
-    """Form values (full field names) for member cards."""
+def resolved_base(base: Any) -> dict[str, Any]:
+    """The base as a full spec dict; while it is invalid, its family's defaults (what the
+    model choices are computed from)."""
+    try:
+        return validate_spec(base).model_dump(mode="json")
+    except (ValueError, TypeError):
+        family = base.get("family") if isinstance(base, dict) else None
+        try:
+            return validate_spec({"family": family}).model_dump(mode="json")
+        except (ValueError, TypeError):
+            return validate_spec({}).model_dump(mode="json")
+
+
+def _model_of(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any] | None:
+    """The model part of the spec these overrides make (None: they do not validate)."""
+    try:
+        spec = validate_spec(deep_merge(base, resolve_family(base, overrides)))
+    except (ValueError, TypeError):
+        return None
+    return spec.model_dump(mode="json", exclude={"train", "stream"})
+
+
+def model_choice(base: dict[str, Any], overrides: Any, offered: list[Variant]) -> str:
+    """The select value of a member's overrides: "" (none), the offered choice making the
+    same network (a link spells it as a fragment: the same choice), or KEEP."""
+    if not overrides:
+        return ""
+    mine = _model_of(base, overrides)
+    for v in offered:
+        if mine is not None and _model_of(base, v.overrides) == mine:
+            return v.key
+    return KEEP
+
+
+def members_to_values(
+    members: list[Member], base: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Form values (full field names) for member cards; `base` (resolved) names the model
+    choice of each member's overrides."""
     values: dict[str, Any] = {"ui.members": len(members)}
+    offered = variants(base) if base else []
     for i, m in enumerate(members):
         p = f"members.{i}."
+        choice = model_choice(base, m.get("overrides"), offered) if base else KEEP
+        values[p + "model"] = choice
         opt = dict(m.get("optimizer") or {})
         values[p + "label"] = m.get("label") or ""
         values[p + "optimizer.name"] = opt.pop("name", "sgd")
@@ -80,7 +126,7 @@ def members_to_values(members: list[Member]) -> dict[str, Any]:
         for key in NUMBERS:
             value = m.get(key)
             values[p + key] = "" if value is None else value
-        keep = {k: m[k] for k in KEPT if k in m}
+        keep = {k: m[k] for k in KEPT if k in m and (k != "overrides" or choice == KEEP)}
         if len(schedule) > 1:  # a schedule with parameters (a lesson's)
             keep["schedule"] = schedule
         values[p + "keep"] = json.dumps(keep) if keep else ""
@@ -116,7 +162,7 @@ def kept_text(keep: str) -> str:
     return ", ".join(unique[:4]) + (f" (+{len(unique) - 4} more)" if len(unique) > 4 else "")
 
 
-def _member_from_values(values: dict[str, str]) -> Member:
+def _member_from_values(values: dict[str, str], offered: dict[str, Variant]) -> Member:
     name = values.get("optimizer.name", "sgd")
     allowed = OPTIMIZERS[name].param_defaults() if name in OPTIMIZERS else {}
     opt: dict[str, Any] = {"name": name, "lr": values.get("optimizer.lr", "")}
@@ -142,6 +188,11 @@ def _member_from_values(values: dict[str, str]) -> Member:
         if values.get(key, "").strip() != "":
             member[key] = values[key].strip()
     member.update({k: keep[k] for k in KEPT if k in keep})
+    choice = values.get("model", KEEP)  # a card without the select keeps what it had
+    if choice != KEEP:
+        member.pop("overrides", None)
+        if choice in offered:
+            member["overrides"] = offered[choice].overrides
     return member
 
 
@@ -159,9 +210,11 @@ def form_to_request(items: list[tuple[str, str]], max_layers: int) -> tuple[dict
                 cards[i][parts[2]] = value  # the last value wins (hidden "off" + checkbox)
     action = next((v for k, v in items if k == "ui.action"), "")
     target = next((v for k, v in items if k == "ui.target_loss"), "").strip()
+    base = form_to_spec(base_items, max_layers)
+    offered = {v.key: v for v in variants(resolved_base(base))}
     request: dict[str, Any] = {
-        "base": form_to_spec(base_items, max_layers),
-        "members": [_member_from_values(c) for c in cards],
+        "base": base,
+        "members": [_member_from_values(c, offered) for c in cards],
     }
     if target:
         request["target_loss"] = target

@@ -1,4 +1,4 @@
-"""The Compare page: members (optimizer + its params, lr, schedule, batch size,
+"""The Compare page: members (optimizer + its params, lr, schedule, batch size, model,
 regularisation) over a shared base experiment, played together through the run service.
 
 GET /compare?<base compact form>&m=...  (app.nn.compare.url) or /compare?lesson=<slug>;
@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from app.lessons.registry import LESSONS, member_specs
 from app.nn.compare.plan import Plan, PlanInvalid, validate_plan
 from app.nn.compare.url import from_items, to_url_query
+from app.nn.compare.variants import variants
 from app.nn.data.points import DATASETS
 from app.nn.spec.base import error_list
 from app.nn.spec.experiment import validate_spec
@@ -34,6 +35,7 @@ from app.web.compare.forms import (
     kept_text,
     members_to_values,
     request_from_specs,
+    resolved_base,
 )
 from app.web.hosting.ownership import owns_quietly
 from app.web.hosting.ratelimit import check_create_rate, too_many_message
@@ -126,12 +128,14 @@ def form_state(request: Request, data: dict[str, Any]) -> tuple[dict[str, Any], 
         plan, errors = None, exc.errors
     if plan is not None:
         normal = plan.to_json()
-        values = spec_to_values(normal["base"]) | members_to_values(normal["members"])
+        resolved = normal["base"]
+        values = spec_to_values(resolved) | members_to_values(normal["members"], resolved)
         target = normal["target_loss"]
     else:
         raw = data.get("base")
         base: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        values = flatten(base) | members_to_values(data.get("members") or [])
+        resolved = resolved_base(base)
+        values = flatten(base) | members_to_values(data.get("members") or [], resolved)
         for group in ("grad_clip", "early_stopping"):
             values[f"train.{group}.enabled"] = group in (base.get("train") or {})
         target = data.get("target_loss")
@@ -147,6 +151,7 @@ def form_state(request: Request, data: dict[str, Any]) -> tuple[dict[str, Any], 
             for i in range(n)
         ],
         kept=[kept_text(str(values.get(f"members.{i}.keep") or "")) for i in range(n)],
+        models=[(v.key, v.label) for v in variants(resolved)],
         colors=COLORS,
         target_loss="" if target is None else target,
         labels=plan.labels if plan else [],

@@ -164,6 +164,9 @@
       const sw = document.createElement("span"); sw.className = "swatch"; sw.style.background = M.color || "#999";
       name.append(sw, document.createTextNode(` ${r.label}${r.leader ? " ★" : ""}`));
       tr.append(name);
+      // Parameter counts side by side; a member with another network draws its own init.
+      const own = r.initial_weights === "independent" ? " (own init)" : "";
+      tr.append(cell(r.params == null ? "–" : r.params.toLocaleString("en-US") + own, "params"));
       let status = TERMINAL.includes(M.status) && !TERMINAL.includes(r.status) ? M.status : r.status;
       if (status === "running" && C.status !== "running") status = C.status;  // paused, queued
       tr.append(cell(status, `st-${status}`), cell(r.step ?? 0));
