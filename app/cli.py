@@ -241,7 +241,8 @@ def compare(
     sequential: bool = typer.Option(False, help="train members one by one, not batched"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON summary object"),
 ) -> None:
-    """Train several optimizers from the same initial weights and data order; compare them."""
+    """Train several optimizers from the same initial weights and data order (or, from a
+    --spec file, members with another model); compare them."""
     data: dict[str, Any] = {}
     if spec_file is not None:
         try:
@@ -295,26 +296,26 @@ def compare(
     if target_loss is not None:
         comparison_data["target_loss"] = target_loss
     from app.nn.compare.lockstep import Comparison  # lazy: see the module docstring
-    from app.nn.compare.spec import validate_comparison
+    from app.nn.compare.plan import PlanInvalid, validate_plan
+    from app.nn.families.registry import trainer_for
 
-    try:
-        spec = validate_comparison(comparison_data, get_settings().limits())
-    except ValidationError as exc:
-        _fail(error_text(exc))
+    try:  # members may carry overrides (another model: docs/API.md "Comparisons")
+        plan = validate_plan(comparison_data, get_settings().limits())
+    except PlanInvalid as exc:
+        _fail(str(exc))
     configure_torch()
-    comp: Any = Comparison(spec, mode="sequential" if sequential else "auto")
-    if spec.base.family != "mlp":  # batched members are dense nets: each trains its own
-        from app.nn.compare.plan import validate_plan
-        from app.nn.families.registry import trainer_for
-
-        comp = validate_plan(comparison_data, get_settings().limits()).engine(trainer_for)
+    comp: Any = (
+        plan.engine(trainer_for)  # each member its own network (and its family's trainer)
+        if plan.independent
+        else Comparison(plan.spec, mode="sequential" if sequential else "auto")
+    )
     summary = run_comparison(comp, quiet=as_json)
     result = {
         "mode": comp.mode,
         "mode_reason": comp.mode_reason,
         "seconds": summary["seconds"],
         "members": summary["members"],
-        "comparison": spec.model_dump(mode="json"),
+        "comparison": plan.to_json(),
     }
     if as_json:
         typer.echo(json.dumps(finite_json(result), allow_nan=False))

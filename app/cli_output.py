@@ -103,7 +103,7 @@ def print_comparison(result: dict[str, Any]) -> None:
         title += f" ({result['mode_reason']})"
     table = Table(title=title, caption="losses; * = lowest validation (else training) loss")
     table.add_column("member", no_wrap=True)
-    heads = ["train", "val", "test", f"test {score}", "best val"]
+    heads = ["params", "train", "val", "test", f"test {score}", "best val"]
     heads += [f"to {target:.3g}" if target is not None else "to target", "time s", "diverged"]
     for col in heads:
         table.add_column(col, justify="right", no_wrap=True)
@@ -114,6 +114,7 @@ def print_comparison(result: dict[str, Any]) -> None:
     for r in rows:
         table.add_row(
             ("* " if r["leader"] else "  ") + r["label"],
+            f"{r['params']:,}" + (" own init" if r["initial_weights"] == "independent" else ""),
             num(r.get("train_loss")),
             num(r.get("val_loss")),
             num(r.get("test_loss")),

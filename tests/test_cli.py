@@ -210,3 +210,27 @@ def test_compare_transformers_trains_each_member_with_its_family(tmp_path: Path)
     final = TransformerTrainer(alone).run()["final"]
     assert out["members"][0]["test_acc"] == pytest.approx(final["test_acc"])
     assert out["members"][0]["train_loss"] == pytest.approx(final["train_loss"])
+
+
+def test_compare_architectures_from_a_spec_file(tmp_path: Path) -> None:
+    """Members with overrides (another cell) train from a --spec file; the table carries each
+    member's parameter count (the networks their specs build); a bad member names its field."""
+    from app.nn.families.registry import trainer_for
+
+    base = {"family": "rnn", "rnn": {"dataset": "parity", "length": 6, "samples": 40}}
+    members = [{}, {"overrides": {"rnn": {"cell": "gru"}}}]
+    path = tmp_path / "cells.json"
+    path.write_text(json.dumps({"base": {**base, "train": {"epochs": 1}}, "members": members}))
+    result = runner.invoke(cli, ["compare", "--spec", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert [m["label"] for m in out["members"]] == ["LSTM", "GRU"]
+    specs = [validate_spec({**base, "rnn": {**base["rnn"], "cell": c}}) for c in ("lstm", "gru")]
+    want = [sum(p.numel() for p in trainer_for(s).model.parameters()) for s in specs]
+    assert [m["params"] for m in out["members"]] == want and want[0] > want[1]
+    assert out["comparison"]["members"][1]["overrides"] == {"rnn": {"cell": "gru"}}
+    table = runner.invoke(cli, ["compare", "--spec", str(path)])
+    assert table.exit_code == 0 and f"{want[0]:,}" in table.output
+    path.write_text(json.dumps({"base": base, "members": [{}, {"overrides": {"family": "cnn"}}]}))
+    bad = runner.invoke(cli, ["compare", "--spec", str(path)])
+    assert bad.exit_code == 2 and "members.1.family" in bad.output
