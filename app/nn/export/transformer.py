@@ -155,11 +155,11 @@ def train(model, splits):
     torch.manual_seed(DROPOUT_SEED)  # dropout masks use the global generator
     train_x, train_y = splits["train"]
     initial_loss = evaluate(model, splits["train"])["loss"]
-    step = 0
+    step = 0__SETUP__
     for epoch in range(1, EPOCHS + 1):
         perm = torch.randperm(len(train_x), generator=order_gen)
         for x, y in zip(train_x[perm].split(BATCH_SIZE), train_y[perm].split(BATCH_SIZE)):
-            lr = lr_at(step)
+            lr = __LR__
             for group in optimizer.param_groups:
                 group["lr"] = lr
             loss = answer_loss(model(x), y)
@@ -176,10 +176,10 @@ def train(model, splits):
             step += 1
             if not math.isfinite(loss.item()) or loss.item() > DIVERGED * max(1.0, initial_loss):
                 print(f"diverged at step {step}: the loss reached {loss.item():.4g}")
-                return
+                return__EPOCH_END__
         if epoch % max(1, EPOCHS // 10) == 0 or epoch == EPOCHS:
             loss = evaluate(model, splits["train"])["loss"]
-            print(f"epoch {epoch:>5}/{EPOCHS}  train loss {loss:.5f}")
+            print(f"epoch {epoch:>5}/{EPOCHS}  train loss {loss:.5f}")__RESTORE__
 
 
 def main():
@@ -205,19 +205,51 @@ if __name__ == "__main__":
 '''
 
 
+# The Trainer's epoch end (app/nn/training/trainer.py `_epoch_end`): the monitored loss is
+# the validation split's (else the training split's); plateau first, then early stopping,
+# whose best weights come back when training ends (not after a divergence).
+EPOCH_END_PLATEAU = """
+        val = evaluate(model, splits["val"])
+        plateau.epoch_end(val["loss"] if val else evaluate(model, splits["train"])["loss"])"""
+EPOCH_END_EARLY = """
+        if val is not None:
+            if best is None or val["loss"] < best["loss"] - MIN_DELTA:
+                state = copy.deepcopy(model.state_dict())
+                best = {"loss": val["loss"], "epoch": epoch, "state": state}
+            elif epoch - best["epoch"] >= PATIENCE:
+                print(f"early stop after epoch {epoch}: best at epoch {best['epoch']}")
+                break"""
+RESTORE = """
+    if best is not None:
+        model.load_state_dict(best["state"])  # the weights of the best validation epoch"""
+
+
+def epoch_setup(plateau: bool, early: bool) -> str:
+    lines = ["plateau = Plateau()"] if plateau else []
+    lines += ["best = None  # early stopping: the best validation loss and its weights"] * early
+    return "".join("\n    " + line for line in lines)
+
+
+def epoch_end(plateau: bool, early: bool) -> str:
+    if not (plateau or early):
+        return ""
+    head = EPOCH_END_PLATEAU if plateau else '\n        val = evaluate(model, splits["val"])'
+    return head + (EPOCH_END_EARLY if early else "")
+
+
 def export_transformer(spec: Spec) -> str:
     """A runnable script that trains this transformer experiment as the app does."""
     t, part = spec.train, spec.transformer
     assert part is not None
-    if t.early_stopping or t.schedule.name == "reduce_on_plateau":
-        raise NotImplementedError(
-            "export: transformer scripts do not cover early stopping or reduce-on-plateau yet"
-        )
     trainer = TransformerTrainer(spec)
     vocab = trainer.net.cfg.vocab
     sched_consts, sched_code = schedule_code(t.schedule.name, t.schedule.params())
+    plateau = t.schedule.name == "reduce_on_plateau"
     if not sched_code:
         sched_code = 'def lr_at(step):\n    """A constant learning rate."""\n    return LR\n'
+    es = t.early_stopping
+    if es is not None:
+        sched_consts += f"PATIENCE, MIN_DELTA = {es.patience}, {es.min_delta!r}  # early stopping\n"
     clip = (
         "torch.nn.utils.clip_grad_norm_(params, GRAD_CLIP, foreach=True)"
         if t.grad_clip is None or t.grad_clip.mode == "norm"
@@ -228,6 +260,10 @@ def export_transformer(spec: Spec) -> str:
         .replace("__CLIP__", clip)
         .replace("__MANUAL_DECAY__", str(trainer.manual_decay))
         .replace("__CONFIG__", repr(trainer.net.cfg))
+        .replace("__LR__", "LR * plateau.multiplier" if plateau else "lr_at(step)")
+        .replace("__SETUP__", epoch_setup(plateau, es is not None))
+        .replace("__EPOCH_END__", epoch_end(plateau, es is not None))
+        .replace("__RESTORE__", RESTORE if es is not None else "")
     )
     header = (
         f'"""A transformer ({part.blocks} blocks, {part.heads} heads, d_model {part.d_model}, '
@@ -241,6 +277,7 @@ def export_transformer(spec: Spec) -> str:
         [
             header,
             "from __future__ import annotations\n\n",
+            "import copy\n" if es is not None else "",
             "import json\nimport math\nfrom dataclasses import dataclass\n",
             "from itertools import pairwise\n\n",
             "import torch\nimport torch.nn.functional as F\nfrom torch import nn\n\n",

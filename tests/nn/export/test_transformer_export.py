@@ -105,14 +105,47 @@ def test_script_in_process(name: str, tmp_path: Path) -> None:
     assert_same_final(json.loads(buffer.getvalue().strip().splitlines()[-1]), want)
 
 
-def test_unsupported_parts_say_so() -> None:
-    spec = validate_spec(
-        {
-            **SPECS["encoder_reverse_sinusoidal"],
-            "data": {"val_fraction": 0.2},
-            "train": {"early_stopping": {}},
-        }
-    )
-    with pytest.raises(NotImplementedError, match="early stopping"):
-        export_for(spec)
-    assert Path(__file__).exists()
+EPOCH_END: dict[str, dict[str, Any]] = {
+    # Early stopping that fires (patience 1 on a tiny, noisy task) and restores the best
+    # epoch's weights; reduce-on-plateau that cuts the lr (patience 0) on validation loss.
+    "early_stopping_restores": {
+        "family": "transformer",
+        "seed": 5,
+        "data": {"train_fraction": 0.5, "val_fraction": 0.25},
+        "transformer": {"dataset": "reverse", "length": 4, "examples": 120},
+        "train": {
+            "epochs": 12,
+            "optimizer": {"name": "adam", "lr": 0.05},
+            "early_stopping": {"patience": 1},
+        },
+    },
+    "plateau_on_val": {
+        "family": "transformer",
+        "data": {"val_fraction": 0.2},
+        "transformer": {"dataset": "reverse", "length": 4, "examples": 120},
+        "train": {
+            "epochs": 6,
+            "optimizer": {"name": "adam", "lr": 0.05},
+            "schedule": {"name": "reduce_on_plateau", "patience": 0, "factor": 0.5},
+        },
+    },
+}
+
+
+@pytest.mark.parametrize("name", EPOCH_END)
+def test_early_stopping_and_plateau_reproduce_the_app(name: str, tmp_path: Path) -> None:
+    spec = validate_spec(EPOCH_END[name])
+    path = tmp_path / "exported.py"
+    path.write_text(export_for(spec))
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        runpy.run_path(str(path), run_name="__main__")
+    trainer = TransformerTrainer(spec)
+    end = trainer.run()
+    printed = buffer.getvalue()
+    if name == "early_stopping_restores":  # the case must exercise what it claims to
+        assert end["status"] == "finished" and "early stopping" in end["reason"], end
+        assert "early stop after epoch" in printed
+    else:
+        assert trainer.schedule.plateau is not None and trainer.schedule.plateau.multiplier < 1
+    assert_same_final(json.loads(printed.strip().splitlines()[-1]), end["final"])
