@@ -21,6 +21,7 @@ from app.nn.choices.optimizers import OPTIMIZERS
 from app.nn.compare.plan import deep_merge, leaves, split_member
 from app.nn.compare.spec import MAX_MEMBERS, MIN_MEMBERS
 from app.nn.compare.variants import Variant, resolve_family, variants
+from app.nn.spec.base import Limits
 from app.nn.spec.experiment import validate_spec
 from app.web.common.form_keys import bounded_index, small_int
 from app.web.playground.forms import form_to_spec
@@ -71,11 +72,11 @@ PRESETS: dict[str, tuple[str, Callable[[dict[str, Any]], list[Member]]]] = {
 }
 
 
-def resolved_base(base: Any) -> dict[str, Any]:
+def resolved_base(base: Any, limits: Limits | None = None) -> dict[str, Any]:
     """The base as a full spec dict; while it is invalid, its family's defaults (what the
     model choices are computed from)."""
     try:
-        return validate_spec(base).model_dump(mode="json")
+        return validate_spec(base, limits).model_dump(mode="json")
     except (ValueError, TypeError):
         family = base.get("family") if isinstance(base, dict) else None
         try:
@@ -84,29 +85,33 @@ def resolved_base(base: Any) -> dict[str, Any]:
             return validate_spec({}).model_dump(mode="json")
 
 
-def _model_of(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any] | None:
+def _model_of(
+    base: dict[str, Any], overrides: dict[str, Any], limits: Limits | None
+) -> dict[str, Any] | None:
     """The model part of the spec these overrides make (None: they do not validate)."""
     try:
-        spec = validate_spec(deep_merge(base, resolve_family(base, overrides)))
+        spec = validate_spec(deep_merge(base, resolve_family(base, overrides)), limits)
     except (ValueError, TypeError):
         return None
     return spec.model_dump(mode="json", exclude={"train", "stream"})
 
 
-def model_choice(base: dict[str, Any], overrides: Any, offered: list[Variant]) -> str:
+def model_choice(
+    base: dict[str, Any], overrides: Any, offered: list[Variant], limits: Limits | None = None
+) -> str:
     """The select value of a member's overrides: "" (none), the offered choice making the
     same network (a link spells it as a fragment: the same choice), or KEEP."""
     if not overrides:
         return ""
-    mine = _model_of(base, overrides)
+    mine = _model_of(base, overrides, limits)
     for v in offered:
-        if mine is not None and _model_of(base, v.overrides) == mine:
+        if mine is not None and _model_of(base, v.overrides, limits) == mine:
             return v.key
     return KEEP
 
 
 def members_to_values(
-    members: list[Member], base: dict[str, Any] | None = None
+    members: list[Member], base: dict[str, Any] | None = None, limits: Limits | None = None
 ) -> dict[str, Any]:
     """Form values (full field names) for member cards; `base` (resolved) names the model
     choice of each member's overrides."""
@@ -114,7 +119,7 @@ def members_to_values(
     offered = variants(base) if base else []
     for i, m in enumerate(members):
         p = f"members.{i}."
-        choice = model_choice(base, m.get("overrides"), offered) if base else KEEP
+        choice = model_choice(base, m.get("overrides"), offered, limits) if base else KEEP
         values[p + "model"] = choice
         opt = dict(m.get("optimizer") or {})
         values[p + "label"] = m.get("label") or ""
@@ -196,7 +201,9 @@ def _member_from_values(values: dict[str, str], offered: dict[str, Variant]) -> 
     return member
 
 
-def form_to_request(items: list[tuple[str, str]], max_layers: int) -> tuple[dict[str, Any], str]:
+def form_to_request(
+    items: list[tuple[str, str]], max_layers: int, limits: Limits | None = None
+) -> tuple[dict[str, Any], str]:
     """(comparison request, ui action) from the posted form; FormFieldError for a field name
     no form has (a member index at or beyond MAX_MEMBERS, a layer beyond `max_layers`)."""
     base_items = [(k, v) for k, v in items if not k.startswith("members.")]
@@ -211,7 +218,7 @@ def form_to_request(items: list[tuple[str, str]], max_layers: int) -> tuple[dict
     action = next((v for k, v in items if k == "ui.action"), "")
     target = next((v for k, v in items if k == "ui.target_loss"), "").strip()
     base = form_to_spec(base_items, max_layers)
-    offered = {v.key: v for v in variants(resolved_base(base))}
+    offered = {v.key: v for v in variants(resolved_base(base, limits))}
     request: dict[str, Any] = {
         "base": base,
         "members": [_member_from_values(c, offered) for c in cards],

@@ -129,13 +129,16 @@ def form_state(request: Request, data: dict[str, Any]) -> tuple[dict[str, Any], 
     if plan is not None:
         normal = plan.to_json()
         resolved = normal["base"]
-        values = spec_to_values(resolved) | members_to_values(normal["members"], resolved)
+        values = spec_to_values(resolved) | members_to_values(
+            normal["members"], resolved, limits(request)
+        )
         target = normal["target_loss"]
     else:
         raw = data.get("base")
         base: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        resolved = resolved_base(base)
-        values = flatten(base) | members_to_values(data.get("members") or [], resolved)
+        resolved = resolved_base(base, limits(request))
+        members = data.get("members") or []
+        values = flatten(base) | members_to_values(members, resolved, limits(request))
         for group in ("grad_clip", "early_stopping"):
             values[f"train.{group}.enabled"] = group in (base.get("train") or {})
         target = data.get("target_loss")
@@ -178,7 +181,9 @@ async def compare_form(request: Request) -> Response:
     form = await request.form()
     try:
         data, action = form_to_request(
-            [(k, str(v)) for k, v in form.multi_items()], limits(request).max_layers
+            [(k, str(v)) for k, v in form.multi_items()],
+            limits(request).max_layers,
+            limits(request),
         )
     except FormFieldError as exc:  # a name no form has: the default, with its message
         ctx, _ = form_state(request, DEFAULT)
@@ -234,7 +239,9 @@ async def compare_play(request: Request) -> Response:
     form = await request.form()
     try:
         data, _ = form_to_request(
-            [(k, str(v)) for k, v in form.multi_items()], limits(request).max_layers
+            [(k, str(v)) for k, v in form.multi_items()],
+            limits(request).max_layers,
+            limits(request),
         )
     except FormFieldError as exc:
         return run_panel(request, None, str(exc), 422)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -78,10 +79,16 @@ def test_incompatible_members_are_422_naming_the_member_field(
 
 
 def _form(page: str) -> list[tuple[str, str]]:
-    """The compare form's fields as a browser would post them (inputs and selected
-    options; the checkboxes are not needed here)."""
-    items = re.findall(r'<input[^>]*?name="([^"]+)"[^>]*?value="([^"]*)"', page)
-    items = [(k, v) for k, v in items if not k.startswith("ui.action")]
+    """The compare form's fields as a browser would post them (inputs, checked boxes and
+    selected options)."""
+    items = []
+    for tag in re.findall(r"<input[^>]*>", page):
+        name, value = re.search(r'name="([^"]+)"', tag), re.search(r'value="([^"]*)"', tag)
+        if not name or not value or name.group(1).startswith("ui.action"):
+            continue
+        if 'type="checkbox"' in tag and " checked" not in tag:
+            continue
+        items.append((name.group(1), value.group(1)))
     for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
         chosen = re.search(r'<option value="([^"]*)"[^>]*selected', body)
         first = re.search(r'<option value="([^"]*)"', body)
@@ -136,3 +143,15 @@ def post_form(client: TestClient, items: list[tuple[str, str]]) -> Any:
     """Post repeated names in order, as a browser does (the last value of a name wins)."""
     headers = {"content-type": "application/x-www-form-urlencoded"}
     return client.post("/ui/compare/form", content=urlencode(items), headers=headers)
+
+
+def test_model_choices_follow_the_servers_limits(tmp_path: Path) -> None:
+    """A base valid only under raised limits (200 units) still offers choices made from
+    it ("one more layer" repeats its 200-unit layer), not from the default spec."""
+    with app_client(make_settings(tmp_path, max_units=256)) as wide:
+        page = wide.get("/compare?l=200:tanh&ep=1&m=-&m=-").text
+        posted = post_form(wide, [*_without(page), ("members.1.model", "deeper")])
+        member = [
+            v for k, v in parse_qsl(urlsplit(posted.headers["hx-replace-url"]).query) if k == "m"
+        ][1]
+        assert member == "l~200:tanh,200:tanh"
