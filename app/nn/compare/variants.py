@@ -60,10 +60,13 @@ def resolve_family(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str,
             + "; ".join(f"{m} on a {b} base" for b, m in CROSS),
         )
     # cnn -> mlp: the conv stack goes; the dense layers read the flattened pixels.
-    if out.get("cnn", {}).get("conv"):
+    for key in ("cnn", "model"):
+        if not isinstance(out.setdefault(key, {}), dict):
+            raise FieldError(key, "expected an object")
+    if out["cnn"].get("conv"):
         raise FieldError("cnn.conv", "an MLP member has no conv layers")
-    out.setdefault("cnn", {})["conv"] = []
-    model = out.setdefault("model", {})
+    out["cnn"]["conv"] = []
+    model = out["model"]
     if "layers" not in model:
         model["layers"] = base["model"]["layers"] or copy.deepcopy(DENSE_LAYERS)
     return out

@@ -125,6 +125,9 @@ def test_cells_get_their_names() -> None:
         ({}, {"cnn": {"conv": []}}, "members.1.cnn"),
         (TOKENS, {"transformer": {"positions": "bogus"}}, "members.1.transformer.positions"),
         (DIGITS, {"family": "mlp", "cnn": {"conv": [{}]}}, "members.1.cnn.conv"),
+        (DIGITS, {"family": "mlp", "cnn": 5}, "members.1.cnn"),
+        (DIGITS, {"family": "mlp", "model": "wide"}, "members.1.model"),
+        (DIGITS, {"family": ["mlp"]}, "members.1.family"),
         (
             DIGITS,
             {"family": "mlp", "model": {"layers": [{"units": 0}]}},
