@@ -1,5 +1,6 @@
-// The convolutional family's live views: learned filters, one test image (input, saliency,
-// class probabilities, feature maps), the confusion matrix, misclassified test images and
+// The convolutional family's live views: learned filters, one input (a test image, or the
+// drawing of static/js/cnn/pad.js) with its saliency, class probabilities and feature
+// maps, the confusion matrix, misclassified test images and
 // the test gallery. Fed by the run socket (BP.listen, static/js/core.js): the start record
 // carries the test gallery, each snapshot the pictures of app/nn/measure/images.py as bytes.
 // Drawing happens at most once per animation frame; the newest snapshot wins.
@@ -172,12 +173,14 @@
       drawMaps(snap.maps);
       drawConfusion(snap.confusion);
       drawWrong(snap.wrong);
-      $("cnn-input-caption").textContent = `test image ${inp.index}, a ${names[inp.label] || inp.label}`;
+      // A drawn input (static/js/cnn/pad.js) has no index or label: the pad is its picker.
+      $("cnn-input-caption").textContent = inp.drawn ? "your drawing (the pad)" : `test image ${inp.index}, a ${names[inp.label] || inp.label}`;
       $("cnn-acc").textContent = `accuracy ${(100 * snap.test_acc).toFixed(1)}% at step ${snap.step}`;
       document.querySelectorAll("#cnn-gallery figure.chosen").forEach((f) => f.classList.remove("chosen"));
-      const chosen = document.querySelector(`#cnn-gallery figure[data-index="${inp.index}"]`);
+      const chosen = inp.drawn ? null : document.querySelector(`#cnn-gallery figure[data-index="${inp.index}"]`);
       if (chosen) chosen.classList.add("chosen");
-      V.viewed = inp.index; V.step = snap.step; V.acc = snap.test_acc;
+      $("cnn-draw").classList.toggle("showing", !!inp.drawn);
+      V.viewed = inp.drawn ? "drawn" : inp.index; V.step = snap.step; V.acc = snap.test_acc;
       V.pictures += 1;
     }
     V.drawMs += performance.now() - began;
@@ -186,6 +189,7 @@
   // ---- the chosen image: a live change the worker applies between two steps -----------------
   function view(index) {
     if (!runId) return;
+    document.dispatchEvent(new CustomEvent("cnn:view-input"));  // pad.js drops a pending drawing
     fetch(`/api/v1/runs/${runId}`, {
       method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ view_input: index }),
     }).then((r) => (r.ok ? null : r.json().then((b) => { V.error = BP.detail(b); })))
