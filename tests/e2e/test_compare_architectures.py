@@ -60,4 +60,6 @@ def test_a_member_model_choice_trains_and_the_table_shows_parameter_counts(
     )
     want = [sum(p.numel() for p in trainer_for(s).model.parameters()) for s in plan.specs]
     assert cells == [f"{want[0]:,}", f"{want[1]:,} (own init)"]
+    # Images have no input square to paint: no card of empty decision-boundary axes.
+    assert page.locator("#cmp-boundaries").is_hidden()
     page.screenshot(path=str(artifacts / "compare-architectures.png"), full_page=True)

@@ -118,8 +118,17 @@
     $("cmp-boundaries").append(card);
     card.hidden = hidden.has(M.index);
   }
+  // Only the point families have an input square to paint (their start record carries the
+  // points); images, sequences and tokens have their own views on the playground, so for
+  // them the card stays hidden rather than showing empty axes.
+  function pictureCard(show) {
+    const card = $("cmp-boundaries") && $("cmp-boundaries").closest(".card");
+    if (card) card.hidden = !show;
+  }
   function drawPicture(M) {
     if (!window.Plotly || !M.meta || !$(`cmp-b-${M.index}`)) return;
+    pictureCard(!!M.meta.points);
+    if (!M.meta.points) return;
     const task = M.meta.task, traces = [], snap = M.snapshot;
     const dims = parseInt($("cmp-transport").dataset.dims || "2", 10);
     if (snap && snap.grid) {
@@ -217,6 +226,7 @@
     C = id ? fresh(id, members) : null;
     if (window.Plotly) ["cmp-loss", "cmp-grad"].forEach((p) => $(p) && Plotly.purge(p));
     if ($("cmp-boundaries")) $("cmp-boundaries").replaceChildren();
+    pictureCard(true);
     renderLegend(); renderTable();
     dirty = true;
   }
