@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from app.nn.spec.experiment import validate_spec
 from app.runs.errors import Busy, Conflict, Forbidden, Invalid, NotFound, RunError, Unavailable
 from app.runs.service.front_door import RunService
-from app.runs.service.live_changes import live_keys
+from app.runs.service.live_changes import VIEW_LISTS, live_keys
 from app.settings import Settings
 from app.web.common.choices import describe_choices
 from app.web.common.deps import client_id, get_app_settings, get_service, read_json
@@ -49,11 +49,24 @@ PARAMS_BODY = {
         "required": True,
         "content": {
             "application/json": {
-                "schema": {"type": "object", "additionalProperties": {"type": "number"}},
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        key: {
+                            "type": "array",
+                            "items": {"type": "number", "minimum": lo, "maximum": hi},
+                            "minItems": length,
+                            "maxItems": length,
+                        }
+                        for key, (length, lo, hi) in VIEW_LISTS.items()
+                    },
+                    "additionalProperties": {"type": "number"},
+                },
                 "example": {"lr": 0.1},
             }
         },
-        "description": f"Live-tunable hyper-parameters: {', '.join(live_keys())}.",
+        "description": f"Live-tunable hyper-parameters: {', '.join(live_keys())}. "
+        "view_pixels: a drawn 8x8 digit for a cnn run's views, 64 grey levels in [0, 16].",
     }
 }
 STEP_BODY = {
