@@ -55,6 +55,16 @@ def test_choose_the_family_build_play_and_watch(
     page.click("#cnn-gallery figure[data-index='6']")
     wait_js(page, "window.__cnn.viewed === 6")
     assert "test image 6" in page.inner_text("#cnn-input-caption")
+    # The gallery shows a page of 120 test digits at a time; the next page's are choosable.
+    assert page.locator("#cnn-gallery figure").count() == 120
+    shown = page.inner_text("#cnn-gallery-range")
+    assert shown.startswith("1–120 of ") and int(shown.split(" of ")[1]) > 240, shown
+    page.click("#cnn-gallery-next")
+    page.wait_for_selector("#cnn-gallery figure[data-index='130']")
+    assert page.inner_text("#cnn-gallery-range").startswith("121–240 of ")
+    page.click("#cnn-gallery figure[data-index='130']")
+    wait_js(page, "window.__cnn.viewed === 130")
+    wait_js(page, "!!document.querySelector(\"#cnn-gallery figure.chosen[data-index='130']\")")
     wait_js(page, "window.__cnn.acc > 0.5", 120_000)  # it learns while we watch
     # The page's picture rate over 3 s of training (a figure, bench/images.py's companion).
     before = page.evaluate("[window.__cnn.pictures, performance.now(), window.__cnn.drawMs]")

@@ -8,7 +8,7 @@
   "use strict";
   const $ = BP.$;
   const V = BP.hook("__cnn", { pictures: 0, snapshots: 0, drawMs: 0, viewed: null, step: null, acc: null, error: "" });
-  let meta = null, snap = null, dirty = false, runId = "", galleryDrawn = null;
+  let meta = null, snap = null, dirty = false, runId = "", galleryDrawn = null, chosenShown = null;
 
   // ---- colours: one 256-entry table per mode, so painting a pixel is a lookup ------------
   const hex = (h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16));
@@ -142,12 +142,30 @@
     return fig;
   }
 
+  // One page of the test images at a time (GALLERY_PAGE of them): each canvas on screen
+  // costs the renderer every frame, and ~900 made the live views crawl.
+  const GALLERY_PAGE = 120;
+  let galleryPage = 0;
   function drawGallery() {
-    if (!meta || !meta.gallery || galleryDrawn === meta) return;
+    if (!meta || !meta.gallery) return;
+    const n = meta.gallery.labels.length, pages = Math.max(1, Math.ceil(n / GALLERY_PAGE));
+    galleryPage = Math.max(0, Math.min(pages - 1, galleryPage));
+    const key = `${galleryPage}`;
+    if (galleryDrawn === meta && $("cnn-gallery").dataset.page === key) return;
     galleryDrawn = meta;
-    const root = $("cnn-gallery");
+    chosenShown = null;  // new figures: mark the chosen one again
+    const root = $("cnn-gallery"), first = galleryPage * GALLERY_PAGE, last = Math.min(n, first + GALLERY_PAGE);
     root.replaceChildren();
-    meta.gallery.labels.forEach((_, i) => root.appendChild(galleryImage(i)));
+    for (let i = first; i < last; i++) root.appendChild(galleryImage(i));
+    root.dataset.page = key;
+    $("cnn-gallery-range").textContent = `${first + 1}–${last} of ${n}`;
+    $("cnn-gallery-prev").disabled = galleryPage === 0;
+    $("cnn-gallery-next").disabled = galleryPage === pages - 1;
+  }
+  function turnGallery(by) {
+    galleryPage += by;
+    drawGallery();
+    if (snap) dirty = true;  // mark the chosen image on the new page
   }
 
   function drawWrong(wrong) {
@@ -176,9 +194,15 @@
       // A drawn input (static/js/cnn/pad.js) has no index or label: the pad is its picker.
       $("cnn-input-caption").textContent = inp.drawn ? "your drawing (the pad)" : `test image ${inp.index}, a ${names[inp.label] || inp.label}`;
       $("cnn-acc").textContent = `accuracy ${(100 * snap.test_acc).toFixed(1)}% at step ${snap.step}`;
-      document.querySelectorAll("#cnn-gallery figure.chosen").forEach((f) => f.classList.remove("chosen"));
-      const chosen = inp.drawn ? null : document.querySelector(`#cnn-gallery figure[data-index="${inp.index}"]`);
-      if (chosen) chosen.classList.add("chosen");
+      // Restyled only when the choice changes: touching a class in the gallery every
+      // picture made the browser re-render its ~900 images each frame.
+      const chosenKey = inp.drawn ? "drawn" : String(inp.index);
+      if (chosenKey !== chosenShown) {
+        chosenShown = chosenKey;
+        document.querySelectorAll("#cnn-gallery figure.chosen").forEach((f) => f.classList.remove("chosen"));
+        const chosen = inp.drawn ? null : document.querySelector(`#cnn-gallery figure[data-index="${inp.index}"]`);
+        if (chosen) chosen.classList.add("chosen");
+      }
       $("cnn-draw").classList.toggle("showing", !!inp.drawn);
       V.viewed = inp.drawn ? "drawn" : inp.index; V.step = snap.step; V.acc = snap.test_acc;
       V.pictures += 1;
@@ -203,7 +227,7 @@
 
   function attach() {
     const transport = $("transport"), id = transport ? transport.dataset.run : "";
-    if (id !== runId) { runId = id; meta = null; snap = null; galleryDrawn = null; confusionKey = wrongKey = ""; }
+    if (id !== runId) { runId = id; meta = null; snap = null; galleryDrawn = null; galleryPage = 0; confusionKey = wrongKey = ""; }
   }
 
   BP.listen("run-socket", (msg) => {
@@ -211,5 +235,10 @@
     else if (msg.type === "snapshot" && msg.filters) { snap = msg; dirty = true; V.snapshots += 1; }
   });
   document.addEventListener("htmx:after:swap", attach);
-  document.addEventListener("DOMContentLoaded", () => { attach(); requestAnimationFrame(frame); });
+  document.addEventListener("DOMContentLoaded", () => {
+    attach();
+    $("cnn-gallery-prev") && $("cnn-gallery-prev").addEventListener("click", () => turnGallery(-1));
+    $("cnn-gallery-next") && $("cnn-gallery-next").addEventListener("click", () => turnGallery(1));
+    requestAnimationFrame(frame);
+  });
 })();
