@@ -65,12 +65,6 @@ def test_each_lesson_yields_valid_distinct_specs(slug: str) -> None:
         assert len({spec.seed for _, spec in pairs}) == 1  # same data, same init
 
 
-@pytest.mark.parametrize("slug", list(LESSONS))
-def test_each_lesson_has_a_phenomenon_test(slug: str) -> None:
-    sources = " ".join(p.read_text() for p in HERE.glob("test_lesson_*.py"))
-    assert f'"{slug}"' in sources
-
-
 def test_deep_merge_rules() -> None:
     base = {"a": {"b": 1, "c": [1, 2]}, "layers": [{"u": 1}, {"u": 2}]}
     merged = deep_merge(base, {"a": {"c": [3]}, "layers": [{}, {"r": True}]})

@@ -1,7 +1,7 @@
 """What each lesson claims, and code that checks it on any seed.
 
 One checker module per lesson (`app/lessons/claims/<slug_with_underscores>.py`), used by both
-the lesson's test (tests/lessons/) and `bench/lessons.py`, so the bench counts exactly what
+tests/lessons/test_lessons_hold.py (every lesson, no file of its own) and `bench/lessons.py`, so the bench counts exactly what
 the tests assert. A checker module defines:
 
 - `CLAIMS`: the claims, each tied to the sentence of the lesson's "what you will see" text

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from app.nn.families.registry import export_for
-from app.nn.spec.experiment import validate_spec
+from app.nn.spec.experiment import Spec, validate_spec
 from app.nn.training.transformer import TransformerTrainer
 from tests.nn.export.test_script import assert_same_final
 
@@ -93,16 +93,26 @@ def test_script_reproduces_the_app(name: str, runs: dict[str, subprocess.Popen[s
     assert_same_final(json.loads(out.strip().splitlines()[-1]), want)
 
 
-@pytest.mark.parametrize("name", IN_PROCESS)
-def test_script_in_process(name: str, tmp_path: Path) -> None:
-    spec = validate_spec(SPECS[name])
-    path = tmp_path / "exported.py"
+def run_exported(spec: Spec, folder: Path) -> str:
+    """The exported script run in this process (no torch start-up); what it printed."""
+    path = folder / "exported.py"
     path.write_text(export_for(spec))
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
         runpy.run_path(str(path), run_name="__main__")
-    want = TransformerTrainer(spec).run()["final"]
-    assert_same_final(json.loads(buffer.getvalue().strip().splitlines()[-1]), want)
+    return buffer.getvalue()
+
+
+def last_json(printed: str) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(printed.strip().splitlines()[-1])
+    return result
+
+
+@pytest.mark.parametrize("name", IN_PROCESS)
+def test_script_in_process(name: str, tmp_path: Path) -> None:
+    spec = validate_spec(SPECS[name])
+    printed = run_exported(spec, tmp_path)
+    assert_same_final(last_json(printed), TransformerTrainer(spec).run()["final"])
 
 
 EPOCH_END: dict[str, dict[str, Any]] = {
@@ -135,17 +145,12 @@ EPOCH_END: dict[str, dict[str, Any]] = {
 @pytest.mark.parametrize("name", EPOCH_END)
 def test_early_stopping_and_plateau_reproduce_the_app(name: str, tmp_path: Path) -> None:
     spec = validate_spec(EPOCH_END[name])
-    path = tmp_path / "exported.py"
-    path.write_text(export_for(spec))
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        runpy.run_path(str(path), run_name="__main__")
+    printed = run_exported(spec, tmp_path)
     trainer = TransformerTrainer(spec)
     end = trainer.run()
-    printed = buffer.getvalue()
     if name == "early_stopping_restores":  # the case must exercise what it claims to
         assert end["status"] == "finished" and "early stopping" in end["reason"], end
         assert "early stop after epoch" in printed
     else:
         assert trainer.schedule.plateau is not None and trainer.schedule.plateau.multiplier < 1
-    assert_same_final(json.loads(printed.strip().splitlines()[-1]), end["final"])
+    assert_same_final(last_json(printed), end["final"])
