@@ -1,8 +1,9 @@
 """What each lesson claims, and code that checks it on any seed.
 
 One checker module per lesson (`app/lessons/claims/<slug_with_underscores>.py`), used by both
-tests/lessons/test_lessons_hold.py (every lesson, no file of its own) and `bench/lessons.py`, so the bench counts exactly what
-the tests assert. A checker module defines:
+tests/lessons/test_lessons_hold.py (every lesson, no test file of its own) and
+`bench/lessons.py`, so the bench counts exactly what the tests assert. A checker module
+defines:
 
 - `CLAIMS`: the claims, each tied to the sentence of the lesson's "what you will see" text
   that states it (so a test can require every factual sentence to be checked);
