@@ -129,9 +129,10 @@
     const [traces, lay] = series(id);
     const keys = traces.map((t) => t.key).join(","), xl = traces.map((t) => t.x.length), yl = traces.map((t) => t.y.length);
     const d = drawn[id];
-    // A purged chart with nothing to show stays blank: an empty Plotly plot costs as much
-    // as a full one (~50 ms), and a new run's first frames are for its first picture.
-    if (!el.data && !xl.some((n) => n > 0)) return false;
+    // Nothing to show: the chart is left as it is (blank after a new run's purge). An empty
+    // Plotly plot costs as much as a full one (~50 ms), and a new run's first frames are
+    // for its first picture.
+    if (!xl.some((n) => n > 0)) return false;
     if (d && d.gen === gen && d.keys === keys && el.data) {
       const grow = traces.map((t, i) => i).filter((i) => xl[i] > d.xl[i] || yl[i] > d.yl[i]);
       if (!grow.length) return false;
