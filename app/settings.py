@@ -66,8 +66,13 @@ class Settings(BaseSettings):
     # costs the event loop a send per frame; 60 halved what 8 runs kept with 32 viewers).
     frame_rate: float = 30.0
     # Snapshots (boundary, weights, neuron pictures) follow what viewers consume, at most
-    # snapshot_rate a second; with nobody drawing them, snapshot_idle_rate (app.runs.events.demand).
-    snapshot_rate: float = 30.0
+    # snapshot_rate a second (a picture every displayed frame) while at most
+    # snapshot_busy_runs runs of this server are watched, else snapshot_rate_busy (32
+    # viewers on 8 runs keep more of their steps: bench/load.py --viewers); with nobody
+    # drawing them, snapshot_idle_rate (app.runs.events.demand).
+    snapshot_rate: float = 60.0
+    snapshot_rate_busy: float = 30.0
+    snapshot_busy_runs: int = 2
     snapshot_idle_rate: float = 1.0
     event_buffer: int = 2048  # recent events per run kept exactly for replay
     history_points: int = 1000  # decimated metric frames kept per run (memory and db)

@@ -43,7 +43,13 @@ class RunService:
         self.reads = JobQueries(self.manager, self.run_reads, self.jobs.jobs, self.jobs.member_of)
         self.artifacts = RunArtifacts(self.manager, self.reads)
         # Snapshots at the rate viewers consume them (pictures pace themselves per run).
-        self.demand = Demand(executor.control)
+        self.demand = Demand(
+            executor.control,
+            watched=lambda: len(self.manager.viewers.open),
+            rate=settings.snapshot_rate,
+            busy_rate=settings.snapshot_rate_busy,
+            busy_runs=settings.snapshot_busy_runs,
+        )
 
     # ---- shared state the web layer reads ------------------------------------------------
     @property

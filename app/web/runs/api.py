@@ -255,4 +255,5 @@ async def limits(settings: Settings = Depends(get_app_settings)) -> dict[str, An
         "max_paused_seconds": settings.max_paused_seconds,
         "frame_rate": settings.frame_rate,
         "snapshot_rate": settings.snapshot_rate,
+        "snapshot_rate_busy": settings.snapshot_rate_busy,
     }

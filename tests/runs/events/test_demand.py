@@ -29,6 +29,38 @@ def test_pacer_waits_for_a_want_and_never_exceeds_its_rate() -> None:
     assert not pacer.due(1.5)  # taken: the want is spent
 
 
+def test_the_want_sets_the_rate_but_never_beyond_the_workers_cap() -> None:
+    pacer = Pacer(max_rate=60, idle_rate=1)
+    pacer.taken_at(0.0)
+    pacer.want(rate=30)
+    assert not pacer.due(0.02) and pacer.due(1 / 30)  # the want's rate
+    pacer.taken_at(1.0)
+    pacer.want(rate=1000)  # never faster than max_rate
+    assert not pacer.due(1.01) and pacer.due(1 + 1 / 60 + 1e-9)
+    pacer.taken_at(2.0)
+    for junk in (None, 0, -5, "60", True, float("nan")):
+        pacer.want(rate=junk)  # ignored: the last good rate holds
+    assert not pacer.due(2.01) and pacer.due(2 + 1 / 60 + 1e-9)
+
+
+def test_demand_asks_for_every_frame_while_few_runs_are_watched() -> None:
+    sent: list[dict[str, Any]] = []
+    watched = [1]
+    demand = Demand(
+        lambda run_id, msg: sent.append(msg) is None,
+        watched=lambda: watched[0],
+        rate=60.0,
+        busy_rate=30.0,
+        busy_runs=2,
+    )
+    demand.consumed("a", 1, newest=1)
+    watched[0] = 3  # a third watched run: the machine is shared, pictures slow down
+    demand.consumed("a", 2, newest=2)
+    watched[0] = 2
+    demand.consumed("a", 3, newest=3)
+    assert [m["rate"] for m in sent] == [60.0, 30.0, 60.0]
+
+
 def test_demand_asks_once_per_snapshot_and_only_for_the_newest() -> None:
     sent: list[tuple[str, dict[str, Any]]] = []
     demand = Demand(lambda run_id, msg: sent.append((run_id, msg)) is None)

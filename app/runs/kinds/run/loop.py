@@ -175,7 +175,7 @@ class RunLoop:
             elif op == "set":
                 self.set_hparams(msg)
             elif op == "want":  # a viewer is ready for the next picture
-                self.pacer.want(msg.get("neurons"))
+                self.pacer.want(msg.get("neurons"), msg.get("rate"))
             elif op in worker_ops.OPS:  # weights or landscape of the current weights
                 worker_ops.answer(self.trainer, self.trajectory, msg, self.chan)
 
