@@ -15,16 +15,11 @@ from fastapi.testclient import TestClient
 
 from app.nn.families.registry import trainer_for
 from app.nn.spec.experiment import validate_spec
+from tests.nn.compare.test_architectures import DIGITS as ENGINE_DIGITS
 from tests.web.compare.test_api import comparison_events, wait_comparison
 from tests.web.service import TERMINAL, app_client, make_settings
 
-DIGITS = {
-    "family": "cnn",
-    "seed": 2,
-    "cnn": {"dataset": "digits"},
-    "data": {"train_fraction": 0.2, "val_fraction": 0.1},
-    "train": {"epochs": 1},
-}
+DIGITS = {**ENGINE_DIGITS, "seed": 2}  # the engine test's small digits, another seed
 
 
 @pytest.fixture(scope="module")
