@@ -19,7 +19,7 @@ from app.nn.choices.registry import FieldError
 from app.nn.data.images import IMAGE_DATASETS, SHAPE_SIZES
 from app.nn.data.shapes import MAX_CLASSES, MIN_CLASSES
 from app.nn.spec.base import Limits, _bounded, _limits, _Model
-from app.nn.spec.family_part import FamilyPart
+from app.nn.spec.family_part import FamilyPart, check_skips
 
 if TYPE_CHECKING:
     from app.nn.spec.experiment import Spec
@@ -161,12 +161,4 @@ class CnnPart(FamilyPart):
         return c * h * w
 
     def check(self, spec: Spec, limits: Limits) -> None:
-        width = self.flat_width()
-        for i, layer in enumerate(spec.model.layers):
-            if layer.residual and width != layer.units:
-                raise FieldError(
-                    f"model.layers.{i}.residual",
-                    f"a skip needs the layer's input width ({width}) to equal its units "
-                    f"({layer.units})",
-                )
-            width = layer.units
+        check_skips(spec.model.layers, self.flat_width())

@@ -31,7 +31,7 @@ from app.nn.spec.base import (  # the spec's building blocks; importers may name
     _Model,
 )
 from app.nn.spec.cnn import CnnPart
-from app.nn.spec.family_part import FamilyPart
+from app.nn.spec.family_part import FamilyPart, check_skips
 from app.nn.spec.rnn import RnnPart
 from app.nn.spec.train import StreamSpec, TrainSpec  # the parts every family shares
 from app.nn.spec.transformer import TransformerPart
@@ -256,7 +256,7 @@ class Spec(_Model):
         if self.part is not None:
             self.part.check(self, limits)
         else:
-            self._check_skips()
+            check_skips(self.model.layers, len(self.data.features))
         if self.train.early_stopping is not None and self.sizes()[1] == 0:
             raise FieldError(
                 "train.early_stopping", "needs a validation split: set data.val_fraction > 0"
@@ -268,18 +268,6 @@ class Spec(_Model):
                 f"{self.total_steps()} steps; the limit is {limits.max_steps}",
             )
         return self
-
-    def _check_skips(self) -> None:
-        """A residual skip adds a dense layer's input to its output: the widths must match."""
-        width = len(self.data.features)
-        for i, layer in enumerate(self.model.layers):
-            if layer.residual and width != layer.units:
-                raise FieldError(
-                    f"model.layers.{i}.residual",
-                    f"a skip needs the layer's input width ({width}) to equal its units "
-                    f"({layer.units})",
-                )
-            width = layer.units
 
     # Derived facts every consumer needs.
     @property

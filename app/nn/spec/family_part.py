@@ -12,12 +12,27 @@ task, the number of examples and its cross-field checks.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from app.nn.choices.registry import FieldError
 from app.nn.spec.base import Limits, _Model
 
 if TYPE_CHECKING:
-    from app.nn.spec.experiment import Spec
+    from app.nn.spec.experiment import LayerSpec, Spec
+
+
+def check_skips(layers: Sequence[LayerSpec], width: int) -> None:
+    """A residual skip adds a dense layer's input to its output: the widths must match.
+    `width` is what the first dense layer receives (the MLP's features, a CNN's flat maps)."""
+    for i, layer in enumerate(layers):
+        if layer.residual and width != layer.units:
+            raise FieldError(
+                f"model.layers.{i}.residual",
+                f"a skip needs the layer's input width ({width}) to equal its units "
+                f"({layer.units})",
+            )
+        width = layer.units
 
 
 class FamilyPart(_Model):
