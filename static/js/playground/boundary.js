@@ -126,9 +126,14 @@
     drawPicture(gd, g, meta.task, discrete);
     if (g) stats.pictures += 1;
   }
-  // A cheap fingerprint of a dataset's points: counts and sums of every split's coordinates.
+  // A cheap fingerprint of a dataset's points: counts and sums of every split's coordinates,
+  // computed once per start record (draw() runs every frame with a new picture).
+  const prints = new WeakMap();
   function pointsPrint(meta) {
-    const pts = meta.points || {};
+    if (!prints.has(meta)) prints.set(meta, fingerprint(meta.points || {}));
+    return prints.get(meta);
+  }
+  function fingerprint(pts) {
     return Object.keys(pts).sort().map((split) => {
       const p = pts[split] || {}, xs = p.x || [], ys = p.y || [];
       let sx = 0, sy = 0;
