@@ -226,7 +226,8 @@ RESTORE = """
 
 def epoch_setup(plateau: bool, early: bool) -> str:
     lines = ["plateau = Plateau()"] if plateau else []
-    lines += ["best = None  # early stopping: the best validation loss and its weights"] * early
+    if early:
+        lines.append("best = None  # early stopping: the best validation loss and its weights")
     return "".join("\n    " + line for line in lines)
 
 
