@@ -20,8 +20,10 @@ import torch
 
 from app.nn.data.points import featurize
 from app.nn.diagnose.probe import probe
-from app.nn.measure.metrics import layer_health, symmetry
+from app.nn.measure.activity import attention_health, dead_fraction, saturated_fraction
+from app.nn.measure.metrics import symmetry
 from app.nn.models.mlp import Network
+from app.nn.training.probing import Site
 
 if TYPE_CHECKING:  # the trainer is only a parameter type here
     from app.nn.training.trainer import Trainer
@@ -37,6 +39,8 @@ UPDATE_RATIO_BAND = (1e-4, 1e-2)  # outside: learning too slowly / too violently
 VANISH_RATIO = 1e-2  # a hidden layer's grad norm below 1 % of the output layer's
 EXPLODE_RATIO = 1e2  # ... or above 100x it
 EXPLODE_NORM = 1e3  # any layer's grad norm beyond this, whatever the ratio
+DEAD_FLAG = 0.5  # a row with half its units dead (or more) is flagged
+SATURATED_FLAG = 0.5  # ... or with half its activations on a flat end
 INIT_LOSS_TOLERANCE = 1.5  # loss at init above 1.5x chance = over-confident outputs
 NEAR_ZERO = 1e-2  # |w| at or below this counts towards a layer's sparsity
 FRAME_DROPOUT_MASKS = 16  # enough for the expectation readout, cheap enough for a frame
@@ -270,74 +274,114 @@ def diagnostics_frame(
     step_record: dict[str, Any] | None = None,
     batch: tuple[Tensor, Tensor] | None = None,
 ) -> dict[str, Any]:
-    """The panel's slow part, JSON-ready: per hidden layer distributions and flags, from one
-    probe of `batch` (default: the first max_points training points).
+    """The panel's slow part, JSON-ready, from one probe of `batch` (default: the first
+    max_points training points): a row per weight layer but the output one (its gradient,
+    flags, and the activations after it when the trace has a site of its name), a row per
+    other activation site (an RNN's hidden states and gates), attention spread per head.
 
     Pass the latest step record to attach its update/weight ratios with their flags."""
     p = probe(trainer, max_points, batch)
-    acts, weight_grads = p.acts, p.weight_grads
-    health = layer_health(trainer.model, acts)
+    weights, weight_grads = trainer.weights, p.weight_grads
     grad_norms = [float(g.norm()) for g in weight_grads]
     flags = gradient_flags(grad_norms)
-    names = trainer.model.layer_names()
+    names = trainer.probe_names()
     ratios = step_record["update_ratio"] if step_record else None
     ratio_flags = update_ratio_flags(ratios) if ratios else None
     out_norm = grad_norms[-1]
     layers = []
-    for i, a in enumerate(acts):
+    for i, name in enumerate(names[:-1]):
+        site = p.sites.get(name)
+        hooked = i < len(p.inputs)
         layers.append(
             {
-                "name": names[i],
-                "units": int(a.shape[1]),
-                "dead": health["dead"][i],
-                "saturated": health["saturated"][i],
-                "symmetry": symmetry(trainer.weights[i]),
-                "sparsity": sparsity([trainer.weights[i]], NEAR_ZERO),
-                "activation": distribution(a, bins),
+                "name": name,
+                "units": int(site.values.shape[1] if site else weights[i].shape[0]),
+                **site_health(site, bins),
+                "symmetry": symmetry(weights[i]),
+                "sparsity": sparsity([weights[i]], NEAR_ZERO),
                 "gradient": distribution(weight_grads[i], bins),
                 "grad_norm": grad_norms[i],
                 "grad_ratio": grad_norms[i] / out_norm if out_norm > 0 else None,
                 "grad_flag": flags[i],
-                "sign_agreement": input_sign_agreement(p.inputs[i], p.out_grads[i]),
+                "sign_agreement": (
+                    input_sign_agreement(p.inputs[i], p.out_grads[i]) if hooked else None
+                ),
                 "update_ratio": ratios[i] if ratios else None,
                 "update_flag": ratio_flags[i] if ratio_flags else None,
             }
         )
-    messages = [
-        f"{layer['name']}: gradient {layer['grad_flag']}"
-        for layer in layers
-        if layer["grad_flag"] != "ok"
+    # Sites that are no weight layer's output: rows of their own.
+    activations = [
+        {"name": name, "units": int(site.values.shape[1]), **site_health(site, bins)}
+        for name, site in p.sites.items()
+        if name not in names
+    ]
+    attention = [
+        {"name": f"b{b}.h{row['head']}", "block": b, **row}
+        for b, maps in enumerate(p.attention, 1)
+        for row in attention_health(maps, p.attention_max_entropy)
     ]
     init = loss_at_init(trainer.initial_loss, trainer.task, trainer.data.info.classes)
-    if init["ok"] is False:
-        messages.append("loss at init is far above chance: the initial outputs are over-confident")
     return {
         "kind": "diagnostics",
         "step": trainer.step,
         "epoch": trainer.epoch,
         "loss": p.loss,
         "layers": layers,
+        "activations": activations,
+        "attention": attention,
         "output": {"name": names[-1], "grad_norm": out_norm},
         "loss_at_init": init,
         "dropout": (
             dropout_behaviour(trainer.model, p.inputs[0], FRAME_DROPOUT_MASKS)
-            if any(layer.dropout > 0 for layer in trainer.spec.model.layers)
+            if p.inputs and any(layer.dropout > 0 for layer in trainer.spec.model.layers)
             else None
         ),
-        "flags": {
-            "vanishing": [layer["name"] for layer in layers if layer["grad_flag"] == "vanishing"],
-            "exploding": [
-                layer["name"]
-                for layer in layers
-                if layer["grad_flag"] in ("exploding", "nonfinite")
-            ],
-            "messages": messages,
-        },
+        "flags": frame_flags(layers, activations, init),
         "reference": {
             "update_ratio": UPDATE_RATIO_REF,
             "update_ratio_band": list(UPDATE_RATIO_BAND),
             "vanish_ratio": VANISH_RATIO,
             "explode_ratio": EXPLODE_RATIO,
             "explode_norm": EXPLODE_NORM,
+            "dead_flag": DEAD_FLAG,
+            "saturated_flag": SATURATED_FLAG,
         },
+    }
+
+
+def site_health(site: Site | None, bins: int) -> dict[str, Any]:
+    """Dead and saturated fractions and the distribution of one site's activations (None
+    for a weight layer the trace has no activations of)."""
+    if site is None:
+        return {"function": None, "dead": None, "saturated": None, "activation": None}
+    return {
+        "function": site.activation,
+        "dead": dead_fraction(site.values),
+        "saturated": saturated_fraction(site.values, site.activation),
+        "activation": distribution(site.values, bins),
+    }
+
+
+def frame_flags(
+    layers: list[dict[str, Any]], activations: list[dict[str, Any]], init: dict[str, Any]
+) -> dict[str, Any]:
+    """The layers whose gradients vanish or explode, the rows mostly dead or saturated, and
+    a sentence for each."""
+    rows = layers + activations
+    vanishing = [r["name"] for r in layers if r["grad_flag"] == "vanishing"]
+    exploding = [r["name"] for r in layers if r["grad_flag"] in ("exploding", "nonfinite")]
+    dead = [r["name"] for r in rows if (r["dead"] or 0) >= DEAD_FLAG]
+    saturated = [r["name"] for r in rows if (r["saturated"] or 0) >= SATURATED_FLAG]
+    messages = [f"{r['name']}: gradient {r['grad_flag']}" for r in layers if r["grad_flag"] != "ok"]
+    messages += [f"{name}: most units dead" for name in dead]
+    messages += [f"{name}: mostly saturated (its gradient nearly vanishes)" for name in saturated]
+    if init["ok"] is False:
+        messages.append("loss at init is far above chance: the initial outputs are over-confident")
+    return {
+        "vanishing": vanishing,
+        "exploding": exploding,
+        "dead": dead,
+        "saturated": saturated,
+        "messages": messages,
     }

@@ -1,7 +1,8 @@
 """The live diagnostics panel's payload, taken with a snapshot at a low rate.
 
-`panel_frame(trainer)` = `diagnostics_frame` (per hidden layer histograms, percentile bands,
-dead / saturated fractions, symmetry, gradient flags, loss at init) plus, for classifiers,
+`panel_frame(trainer)` = `diagnostics_frame` (per weight layer and activation site histograms,
+percentile bands, dead / saturated fractions, symmetry, gradient flags, attention spread,
+loss at init) plus, for classifiers,
 the raw logits over a coarse grid of the input square: the browser's softmax temperature
 view needs logits, not probabilities, and the model itself lives in a worker process, so
 the logits travel with the frame and the browser applies softmax(z / T) itself.
@@ -16,6 +17,7 @@ import torch
 
 from app.nn.data.points import DOMAIN, featurize, grid_points
 from app.nn.diagnose.diagnostics import diagnostics_frame
+from app.nn.models.mlp import Network
 
 if TYPE_CHECKING:
     from app.nn.training.trainer import Trainer
@@ -42,9 +44,11 @@ def significant(obj: Any, digits: int = DIGITS) -> Any:
 @torch.no_grad()
 def logits_grid(trainer: Trainer, size: int = LOGITS_GRID) -> dict[str, Any] | None:
     """Raw model outputs on a size x size grid (row-major, y slowest, as `grid`), for
-    classifiers on 2-D inputs; None otherwise. A binary head has one logit per node: the
-    temperature view reads it as the two logits [0, z], so T=1 gives sigmoid(z)."""
-    if trainer.task == "regression" or trainer.data.info.dims != 2:
+    classifiers on 2-D points; None otherwise (a sequence of 2-D steps is no point). A
+    binary head has one logit per node: the temperature view reads it as the two logits
+    [0, z], so T=1 gives sigmoid(z)."""
+    points = isinstance(trainer.model, Network)  # 2-D points: the dense family's inputs
+    if not points or trainer.task == "regression" or trainer.data.info.dims != 2:
         return None
     model = trainer.model
     was_training = model.training
@@ -69,7 +73,9 @@ def panel_frame(trainer: Trainer) -> dict[str, Any]:
     Never raises: a model the probe cannot handle (e.g. non-finite weights in a layer
     the histogram code chokes on) yields {"error": ...} and the run goes on."""
     try:
-        frame = diagnostics_frame(trainer, max_points=MAX_POINTS, bins=BINS)
+        cap = trainer.probe_examples
+        points = MAX_POINTS if cap is None else min(MAX_POINTS, cap)
+        frame = diagnostics_frame(trainer, max_points=points, bins=BINS)
         frame.pop("kind", None)
         frame["task"] = trainer.task
         frame["classes"] = trainer.data.info.classes

@@ -1,17 +1,19 @@
 """One eval-mode forward and backward pass over a trainer's model, for the diagnostics.
 
 Eval mode because a train-mode forward would draw dropout masks from the run's RNG (changing
-its future) and move BatchNorm's running statistics (changing the model). Forward hooks on
-each Linear catch its inputs and outputs; `Network.forward_trace` calls the modules, so they
-fire (the trainer's fused hot path would not).
+its future) and move BatchNorm's running statistics (changing the model). The model is read
+through its trainer's hook (app/nn/training/probing.py: `probe_trace`, `probe_loss`,
+`probe_names`), so every family answers the same probe.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import torch
+
+from app.nn.training.probing import Site
 
 if TYPE_CHECKING:  # the trainer is only a parameter type here
     from app.nn.training.trainer import Trainer
@@ -26,15 +28,22 @@ def _probe_batch(trainer: Trainer, max_points: int) -> tuple[Tensor, Tensor]:
 
 @dataclass
 class Probe:
-    """One eval-mode forward and backward pass: per hidden layer activations; per Linear
-    (hidden layers, then the output layer) its weight gradient, its inputs and the loss
-    gradient at its outputs; and the data loss."""
+    """One eval-mode forward and backward pass: the activation sites of the trace; per
+    weight layer (in `trainer.weights` order, the output layer last) its weight gradient;
+    per hooked Linear its inputs and the loss gradient at its outputs; and the data loss."""
 
-    acts: list[Tensor]
+    sites: dict[str, Site]
     weight_grads: list[Tensor]
     inputs: list[Tensor]
     out_grads: list[Tensor]
     loss: float
+    attention: list[Tensor] = field(default_factory=list)
+    attention_max_entropy: float = 0.0
+
+    @property
+    def acts(self) -> list[Tensor]:
+        """The sites' activations in order (for a dense net: one per hidden layer)."""
+        return [site.values for site in self.sites.values()]
 
 
 def probe(
@@ -45,36 +54,31 @@ def probe(
     returned, never written to .grad."""
     model = trainer.model
     x, y = batch if batch is not None else _probe_batch(trainer, max_points)
-    linears = model.linears()
-    seen: list[tuple[Tensor, Tensor]] = []
-
-    def hook(module: torch.nn.Module, inputs: tuple[Tensor, ...], output: Tensor) -> None:
-        seen.append((inputs[0], output))
-
-    handles = [lin.register_forward_hook(hook) for lin in linears]
     was_training = model.training
     model.eval()
     try:
-        acts, out = model.forward_trace(x)
-        t = trainer.spec.train
-        loss = trainer.loss_fn(out, y, t.label_smoothing, t.huber_delta)
+        trace = trainer.probe_trace(x)
+        loss = trainer.probe_loss(trace.out, y)
         pen = trainer.penalty()
         total = loss + pen if pen is not None else loss
-        outputs = [o for _, o in seen]
+        outputs = [o for _, o in trace.linear_io]
         grads = torch.autograd.grad(total, trainer.weights + outputs, allow_unused=True)
     finally:
-        for handle in handles:
-            handle.remove()
         model.train(was_training)
     n = len(trainer.weights)
     filled = [
         g if g is not None else torch.zeros_like(ref)
         for g, ref in zip(grads, trainer.weights + outputs, strict=True)
     ]
+    sites = {
+        name: Site(site.values.detach(), site.activation) for name, site in trace.sites.items()
+    }
     return Probe(
-        acts=[a.detach() for a in acts],
+        sites=sites,
         weight_grads=filled[:n],
-        inputs=[i.detach() for i, _ in seen],
+        inputs=[i.detach() for i, _ in trace.linear_io],
         out_grads=filled[n:],
         loss=float(loss.detach()),
+        attention=[a.detach() for a in trace.attention],
+        attention_max_entropy=trace.attention_max_entropy,
     )

@@ -9,13 +9,12 @@ from typing import Any
 
 import torch
 
-from app.nn.choices.layers import ACTIVATIONS
 from app.nn.choices.losses import LossFn, correct, predict
 from app.nn.data.points import Split, featurize, grid_points
+from app.nn.measure.activity import dead_fraction, saturated_fraction
 from app.nn.models.mlp import Network
 
 Tensor = torch.Tensor
-DEAD_EPS = 1e-6  # |activation| below this on every sample = a dead unit
 
 
 def tensor_norms(tensors: list[Tensor]) -> list[float]:
@@ -94,9 +93,8 @@ def layer_health(net: Network, acts: list[Tensor]) -> dict[str, list[float]]:
     """Dead-unit and saturation fractions, activation mean and std, per hidden layer."""
     dead, sat, mean, std = [], [], [], []
     for layer, a in zip(net.layer_specs, acts, strict=True):
-        dead.append(float((a.abs().amax(0) <= DEAD_EPS).float().mean()))
-        saturated = ACTIVATIONS[layer.activation].saturated
-        sat.append(float(saturated(a).float().mean()) if saturated else 0.0)
+        dead.append(dead_fraction(a))
+        sat.append(saturated_fraction(a, layer.activation))
         mean.append(float(a.mean()))
         std.append(float(a.std(unbiased=False)))
     return {"dead": dead, "saturated": sat, "act_mean": mean, "act_std": std}

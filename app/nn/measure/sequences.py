@@ -17,7 +17,8 @@ import torch
 from app.nn.choices.layers import ACTIVATIONS
 from app.nn.choices.losses import LossFn, predict
 from app.nn.data.sequences import SeqSplit
-from app.nn.measure.metrics import DEAD_EPS, split_scores
+from app.nn.measure.activity import DEAD_EPS
+from app.nn.measure.metrics import split_scores
 from app.nn.measure.pictures import _quantise
 from app.nn.models.rnn import SeqNet, head_over_time, unroll
 

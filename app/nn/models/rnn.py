@@ -92,6 +92,41 @@ class SeqNet(nn.Module):
         return names + self.head.layer_names()
 
 
+def chunk_values(net: SeqNet, rnn: nn.Module, x: Tensor, h: Tensor) -> dict[str, Tensor]:
+    """One layer's gates and candidate (B, T, H) each (LSTM i, f, g, o; GRU r, z, n; none
+    for a plain RNN), recomputed from its input x (B, T, In) and its hidden states h
+    (B, T, H) as torch's module returned them: every chunk at step t depends on x_t and
+    h_{t-1} only, so one batched pass gives all steps (no loop over time)."""
+    w_ih, w_hh, b_ih, b_hh = weights(rnn)
+    prev = torch.cat([h.new_zeros(h.shape[0], 1, h.shape[2]), h[:, :-1]], 1)
+    gx = torch.nn.functional.linear(x, w_ih, b_ih)
+    gh = torch.nn.functional.linear(prev, w_hh, b_hh)
+    if net.cell.key == "lstm":
+        pre_i, pre_f, pre_g, pre_o = (gx + gh).chunk(4, -1)
+        return {"i": pre_i.sigmoid(), "f": pre_f.sigmoid(), "g": pre_g.tanh(), "o": pre_o.sigmoid()}
+    if net.cell.key == "gru":
+        xr, xz, xn = gx.chunk(3, -1)
+        hr, hz, hn = gh.chunk(3, -1)
+        r = (xr + hr).sigmoid()
+        return {"r": r, "z": (xz + hz).sigmoid(), "n": (xn + r * hn).tanh()}
+    return {}
+
+
+def layer_trace(net: SeqNet, x: Tensor) -> tuple[list[Tensor], list[Tensor]]:
+    """Each recurrent layer's input and hidden states (B, T, H) before its norm, as
+    `states` computes them (the output is the head's on the top layer's normed h_T)."""
+    inputs, hs = [], []
+    h = x
+    for i, (rnn, norm) in enumerate(zip(net.rnns, net.norms, strict=True)):
+        if i:
+            h = net.drop(h)
+        inputs.append(h)
+        raw = rnn(h)[0]
+        hs.append(raw)
+        h = norm(raw)
+    return inputs, hs
+
+
 @dataclass
 class Unrolled:
     hs: list[Tensor]  # the top layer's h_t (B, H) before its norm, one tensor per step

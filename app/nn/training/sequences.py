@@ -17,11 +17,12 @@ import torch
 
 from app.nn.data.sequences import SeqData, SeqSplit, make_sequences, running_targets
 from app.nn.measure.sequences import PROBE_SEQUENCES, evaluate_seq, sequence_view, time_grads
-from app.nn.models.rnn import SeqNet, build_seqnet
+from app.nn.models.rnn import SeqNet, build_seqnet, chunk_values, layer_trace
 from app.nn.records import Record
 from app.nn.spec.experiment import Spec
 from app.nn.spec.rnn import RnnPart
 from app.nn.training.basics import derived_seeds
+from app.nn.training.probing import Site, Trace
 from app.nn.training.trainer import Trainer
 
 
@@ -45,6 +46,10 @@ def rnn_part(spec: Spec) -> RnnPart:
 
 def output_width(data: SeqData) -> int:
     return data.info.classes if data.info.task == "multiclass" else 1
+
+
+# The live panel probes this many examples (a sequence is many rows).
+PROBE_EXAMPLES = 32
 
 
 class SeqTrainer(Trainer):
@@ -84,6 +89,29 @@ class SeqTrainer(Trainer):
     def net(self) -> SeqNet:
         assert isinstance(self.model, SeqNet)
         return self.model
+
+    # ---- the diagnostics hook (app.nn.training.probing) ----------------------------------
+    probe_examples = PROBE_EXAMPLES
+
+    def probe_trace(self, x: torch.Tensor) -> Trace:
+        """Per recurrent layer r<i>: its hidden states (a row per step of each sequence) and
+        its gates and candidate (r<i>.f, ...); the head's hidden layers as the dense net's."""
+        net, cell = self.net, self.net.cell
+        inputs, hs = layer_trace(net, x)
+        # An LSTM's h = o tanh(c), a GRU's a mix of steps: no one function's flat ends.
+        state_fn = cell.nonlinearity if cell.module == "RNN" else "linear"
+        sites: dict[str, Site] = {}
+        for i, (rnn, inp, h) in enumerate(zip(net.rnns, inputs, hs, strict=True), 1):
+            sites[f"r{i}"] = Site(h.reshape(-1, h.shape[-1]), state_fn)
+            with torch.no_grad():  # read, not differentiated: the gradients are the weights'
+                chunks = chunk_values(net, rnn, inp, h)
+            for name, v in chunks.items():
+                fn = "sigmoid" if name in cell.gates else cell.nonlinearity
+                sites[f"r{i}.{name}"] = Site(v.reshape(-1, v.shape[-1]), fn)
+        acts, out = net.head.forward_trace(net.norms[-1](hs[-1][:, -1]))
+        for name, a, layer in zip(net.head.layer_names(), acts, net.head.layer_specs, strict=False):
+            sites[name] = Site(a, layer.activation)
+        return Trace(sites, out)
 
     # ---- measurements -------------------------------------------------------------------
     def time_grads(self) -> list[float]:

@@ -45,10 +45,12 @@ from app.nn.training.basics import (  # shared by every trainer; importers may n
     key_in_group,
     output_width,
 )
+from app.nn.training.probing import DenseProbe
 
 
-class Trainer:
-    """One experiment: data, model, optimizer and the loop state."""
+class Trainer(DenseProbe):
+    """One experiment: data, model, optimizer and the loop state; it answers the
+    diagnostics probe as a dense net (app.nn.training.probing)."""
 
     def __init__(
         self,

@@ -27,6 +27,7 @@ from app.nn.records import Record
 from app.nn.spec.experiment import Spec
 from app.nn.spec.transformer import TransformerPart
 from app.nn.training.basics import derived_seeds
+from app.nn.training.probing import Site, Trace
 from app.nn.training.trainer import Trainer
 
 Tensor = torch.Tensor
@@ -65,6 +66,10 @@ def named_layers(net: Transformer) -> list[tuple[str, Tensor, Tensor | None]]:
             (f"b{i}.ffn2", block.ffn2.weight, block.ffn2.bias),
         ]
     return [*out, ("head", net.head.weight, net.head.bias)]
+
+
+# The live panel probes this many examples (a sequence is many rows).
+PROBE_EXAMPLES = 32
 
 
 class TransformerTrainer(Trainer):
@@ -174,6 +179,47 @@ class TransformerTrainer(Trainer):
             loss_v, measured = self.meter.after_step()
         self.step += 1
         return self._step_record(loss_v, lr, measured, pen, clipped)
+
+    # ---- the diagnostics hook (app.nn.training.probing) ----------------------------------
+    probe_examples = PROBE_EXAMPLES
+
+    def probe_names(self) -> list[str]:
+        return list(self.layer_names_)
+
+    def probe_loss(self, out: Tensor, y: Tensor) -> Tensor:
+        return self.answer_loss(out, y)
+
+    def probe_trace(self, x: Tensor) -> Trace:
+        """The embedding lookup (embed), each block's feed-forward activations (b<i>.ffn1:
+        the row of the Linear they follow), every token a row; each block's attention."""
+        net, sites = self.net, {}
+
+        def keep(name: str, fn: str) -> Any:
+            def hook(module: torch.nn.Module, inputs: Any, output: Tensor) -> None:
+                sites[name] = Site(output.reshape(-1, output.shape[-1]), fn)
+
+            return hook
+
+        handles = [net.embed.register_forward_hook(keep("embed", "linear"))]
+        for i, block in enumerate(net.block_list(), 1):
+            handles.append(
+                block.act.register_forward_hook(keep(f"b{i}.ffn1", self.part.activation))
+            )
+        layers = net.attentions()
+        for attn in layers:
+            attn.keep = True
+        try:
+            out = net(x)
+            maps = [attn.maps for attn in layers if attn.maps is not None]
+        finally:
+            for handle in handles:
+                handle.remove()
+            for attn in layers:
+                attn.keep, attn.maps, attn.logits = False, None, None
+        t = x.shape[1]  # a causal query t sees t + 1 keys
+        keys = torch.arange(1, t + 1) if self.part.causal else torch.full((t,), t)
+        uniform = float(keys.double().log().mean())
+        return Trace(sites, out, attention=maps, attention_max_entropy=uniform)
 
     # ---- measurements -------------------------------------------------------------------
     @torch.no_grad()

@@ -11,7 +11,7 @@ from app.nn.choices.layers import ACTIVATIONS
 from app.nn.choices.losses import LossFn as StackedLoss
 from app.nn.compare.stacked.network import StackedMLP
 from app.nn.data.points import Split
-from app.nn.measure.metrics import DEAD_EPS
+from app.nn.measure.activity import DEAD_EPS
 
 Tensor = torch.Tensor
 

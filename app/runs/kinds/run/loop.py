@@ -130,7 +130,10 @@ class RunLoop:
         neurons = stream.neuron_grids and (full or self.pacer.neurons)
         assert family.live_snapshot is not None
         snap = compact(family.live_snapshot(self.trainer, size, neurons))
-        if diagnostics or (not full and now - self.diagnostics_at >= self.diagnostics_interval):
+        due = diagnostics or (not full and now - self.diagnostics_at >= self.diagnostics_interval)
+        # Only a family that shows the panel is probed: no frame nobody draws (or one that
+        # would say its model cannot be probed), every interval.
+        if due and "diagnostics" in family.views:
             self.diagnostics_at = now
             snap["diagnostics"] = panel_frame(self.trainer)  # significant digits, not decimals
         self.pacer.taken_at(now)
@@ -148,7 +151,8 @@ class RunLoop:
         now = time.monotonic()
         self.emit_frame(now)
         self.emit_snapshot(now, full=True)
-        self.emit_snapshot(time.monotonic(), diagnostics=True)
+        if "diagnostics" in FAMILIES[self.trainer.spec.family].views:
+            self.emit_snapshot(time.monotonic(), diagnostics=True)
 
     # ---- control --------------------------------------------------------------------
     def request_stop(self, reason: str) -> None:
