@@ -1,8 +1,10 @@
 """Training-health diagnostics computed on demand, beyond the per-step scalars of train.py.
 
-`diagnostics_frame(trainer)` is the slower, less frequent part of the diagnostics panel:
-per hidden layer activation and weight-gradient histograms with percentile bands, dead and
-saturated fractions, the symmetry meter, gradient flags, and the loss at init against chance.
+`diagnostics_frame(trainer)` is the slower, less frequent part of the diagnostics panel, for
+every model family (each trainer answers the hook of app/nn/training/probing.py): per weight
+layer activation and weight-gradient histograms with percentile bands, dead and saturated
+fractions, the symmetry meter, gradient flags; per other activation site (an RNN's gates)
+and per attention head their health; and the loss at init against chance.
 The small functions below it are the measurements lessons need (sparsity, loss jitter,
 softmax temperature, sign agreement of updates, dropout's train/eval behaviour).
 

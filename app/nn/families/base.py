@@ -42,4 +42,6 @@ class Family(Entry):
     # encoded for the wire; the run loop streams it at the rate viewers consume it.
     live_snapshot: Callable[[Any, int, bool], dict[str, Any]] | None = None
     live_grid: int = 0  # the view's resolution, when the family draws a grid
-    views: tuple[str, ...] = ()  # the live views the page shows for its runs
+    # The live views the page shows for its runs; "diagnostics" also makes the run loop
+    # probe it (its trainer answers app.nn.training.probing's hook).
+    views: tuple[str, ...] = ()

@@ -15,5 +15,15 @@ CNN = Family(
     trainer=CnnTrainer,
     export=export_cnn,
     live_snapshot=images.snapshot,
-    views=("filters", "maps", "probs", "confusion", "wrong", "saliency", "charts", "diagnostics"),
+    views=(
+        "filters",
+        "maps",
+        "probs",
+        "confusion",
+        "wrong",
+        "saliency",
+        "charts",
+        "diagnostics",
+        "landscape",
+    ),
 )

@@ -16,5 +16,5 @@ MLP = Family(
     export=export_script,
     live_snapshot=pictures.snapshot,
     live_grid=pictures.LIVE_GRID,
-    views=("boundary", "network", "neurons", "charts", "diagnostics"),
+    views=("boundary", "network", "neurons", "charts", "diagnostics", "landscape"),
 )

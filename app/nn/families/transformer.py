@@ -24,5 +24,5 @@ TRANSFORMER = Family(
     trainer=TransformerTrainer,
     export=export_transformer,
     live_snapshot=live_snapshot,
-    views=("attention", "charts"),
+    views=("attention", "charts", "diagnostics"),
 )

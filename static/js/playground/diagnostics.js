@@ -156,6 +156,46 @@
     }
     body.replaceChildren(...rows);
   }
+  // Activation sites that are no weight layer's output (an RNN's hidden states and gates).
+  function renderSites() {
+    const d = state.diag, table = $("diag-sites"), body = $("diag-site-rows");
+    if (!d || !table || !body) return;
+    const sites = d.activations || [];
+    table.hidden = !sites.length;
+    body.replaceChildren(...sites.map((S) => {
+      const tr = el("tr");
+      tr.dataset.site = S.name;
+      const name = cell(S.name, S.name, `${S.units} units`);
+      name.classList.add("layer-name");
+      name.appendChild(el("small", "muted", ` ${S.units}u`));
+      tr.appendChild(name);
+      tr.appendChild(cell(S.function, S.function || "–"));
+      const dead = cell(S.dead, pct(S.dead), "dead units", meter(S.dead, S.dead >= 0.5 ? "bad" : S.dead > 0 ? "warn" : ""));
+      dead.classList.add("dead"); tr.appendChild(dead);
+      const sat = cell(S.saturated, pct(S.saturated), "saturated values", meter(S.saturated, S.saturated >= 0.5 ? "bad" : S.saturated > 0.2 ? "warn" : ""));
+      sat.classList.add("saturated"); tr.appendChild(sat);
+      const act = histCell(S.activation, "activations"); act.classList.add("act"); tr.appendChild(act);
+      return tr;
+    }));
+  }
+  // Attention per head: entropy against a uniform spread, and the largest weight.
+  function renderAttention() {
+    const d = state.diag, table = $("diag-attn"), body = $("diag-attn-rows");
+    if (!d || !table || !body) return;
+    const heads = d.attention || [];
+    table.hidden = !heads.length;
+    body.replaceChildren(...heads.map((H) => {
+      const tr = el("tr");
+      tr.dataset.head = H.name;
+      tr.appendChild(cell(H.name, H.name));
+      const ent = cell(H.entropy, `${num(H.entropy, 2)} / ${num(H.max_entropy, 2)}`,
+        `entropy ${num(H.entropy)} nats of at most ${num(H.max_entropy)} (${pct(H.spread)} of uniform)`, meter(H.spread, H.spread < 0.1 ? "warn" : ""));
+      ent.classList.add("entropy"); tr.appendChild(ent);
+      const peak = cell(H.peak, num(H.peak, 2), "mean largest weight of a query", meter(H.peak));
+      peak.classList.add("peak"); tr.appendChild(peak);
+      return tr;
+    }));
+  }
   function refreshRatios() {        // live: only the ratio cells change between diagnostics frames
     const body = $("diag-rows");
     if (!body || !state.diag) return;
@@ -179,13 +219,16 @@
     }
     init.dataset.actual = li.actual ?? ""; init.dataset.expected = li.expected ?? "";
     if (li.ok === false) init.textContent += ": over-confident start";
-    const vanish = (d.flags && d.flags.vanishing) || [], explode = (d.flags && d.flags.exploding) || [];
-    flags.dataset.state = explode.length ? "exploding" : vanish.length ? "vanishing" : "ok";
+    const f = d.flags || {};
+    const vanish = f.vanishing || [], explode = f.exploding || [], sat = f.saturated || [], dead = f.dead || [];
+    flags.dataset.state = explode.length ? "exploding" : vanish.length ? "vanishing" : sat.length ? "saturated" : dead.length ? "dead" : "ok";
     const parts = [];
-    if (explode.length) parts.push(`exploding in ${explode.join(", ")}`);
-    if (vanish.length) parts.push(`vanishing in ${vanish.join(", ")}`);
-    flags.textContent = parts.length ? "⚠ gradients " + parts.join("; ") : "gradients healthy";
-    $("diag-caption").textContent = `per hidden layer · step ${d.step}`;
+    if (explode.length) parts.push(`gradients exploding in ${explode.join(", ")}`);
+    if (vanish.length) parts.push(`gradients vanishing in ${vanish.join(", ")}`);
+    if (sat.length) parts.push(`saturated: ${sat.join(", ")}`);
+    if (dead.length) parts.push(`mostly dead: ${dead.join(", ")}`);
+    flags.textContent = parts.length ? "⚠ " + parts.join("; ") : "gradients healthy";
+    $("diag-caption").textContent = `per layer · step ${d.step}`;
   }
 
   function onDiagnostics(d) {
@@ -199,6 +242,8 @@
     state.frames += 1;
     $("diagnostics").dataset.state = "live";
     renderTable();
+    renderSites();
+    renderAttention();
     renderSummary();
     if (d.logits) { state.logits = d.logits; state.classes = d.logits.classes; renderTemperature(); }
     else if (d.task === "regression") noTemperature("Regression runs have no class distribution.");
@@ -302,6 +347,7 @@
       const tr = el("tr", "diag-empty"), td = el("td", "", "Waiting for the first diagnostics frame…");
       td.colSpan = 10; tr.appendChild(td); body.replaceChildren(tr);
     }
+    for (const id of ["diag-sites", "diag-attn"]) if ($(id)) $(id).hidden = true;
     if ($("diagnostics")) $("diagnostics").dataset.state = runId ? "waiting" : "empty";
   }
   function attach() {

@@ -12,6 +12,7 @@ import json
 import math
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -228,3 +229,33 @@ def test_a_failing_probe_never_fails_the_run(monkeypatch: pytest.MonkeyPatch) ->
     assert events[-1]["status"] == "finished"
     diag = diagnostics_snapshots(events)[-1]["diagnostics"]
     assert diag["error"] == "RuntimeError: probe exploded"
+
+
+RNN_SPEC = {
+    "family": "rnn",
+    "rnn": {"dataset": "parity", "length": 6, "samples": 60, "hidden": 5},
+    "train": {"epochs": 2},
+}
+
+
+def test_every_family_frame_is_whole_and_a_family_without_the_panel_is_never_probed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import app.nn.diagnose.panel as panel
+    import app.runs.kinds.run.loop as loop_module
+
+    _, events = run_loop(RNN_SPEC)
+    frames = [s["diagnostics"] for s in diagnostics_snapshots(events)]
+    assert frames and all("error" not in f and f["layers"] for f in frames)
+    # A family whose page shows no panel: no probe (it used to fail every interval, an
+    # AttributeError carried as the frame's "error"), no frame, one first picture.
+    calls: list[int] = []
+    monkeypatch.setattr(panel, "diagnostics_frame", lambda *a, **k: calls.append(1) or {})
+    keys = loop_module.FAMILIES.keys()
+    entries = {key: loop_module.FAMILIES[key] for key in keys}
+    entries["rnn"] = replace(entries["rnn"], views=("sequence", "charts"))
+    monkeypatch.setattr(loop_module, "FAMILIES", entries)
+    _, events = run_loop(RNN_SPEC)
+    assert events[-1]["status"] == "finished"
+    assert not diagnostics_snapshots(events) and not calls
+    assert [e["step"] for e in events if e["type"] == "snapshot"].count(0) == 1

@@ -1,0 +1,102 @@
+"""The diagnostics card for the recurrent and transformer families in headless Chromium: it
+shows (the point families' temperature and landscape cards do not), fills from the run's
+own frames with the family's layer names, its gate and attention rows, and the console stays
+clean."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.conftest import wait_js
+from tests.e2e.test_console_clean import record_console
+from tests.e2e.test_playground import settle
+from tests.web.service import LiveServer
+
+FILLED = "window.__bpDiag.frames >= 2 && window.__bpDiag.diag"
+WEIGHT_ROWS = """[...document.querySelectorAll('#diag-rows tr[data-layer]')].map(tr => ({
+  name: tr.dataset.layer,
+  grad: parseFloat(tr.querySelector('td.gradient').dataset.value),
+  flag: tr.querySelector('td.gradient').dataset.flag,
+  dead: tr.querySelector('td.dead').dataset.value }))"""
+SITE_ROWS = """[...document.querySelectorAll('#diag-site-rows tr[data-site]')].map(tr => ({
+  name: tr.dataset.site,
+  saturated: parseFloat(tr.querySelector('td.saturated').dataset.value),
+  bars: tr.querySelectorAll('td.act svg rect.bar').length }))"""
+HEAD_ROWS = """[...document.querySelectorAll('#diag-attn-rows tr[data-head]')].map(tr => ({
+  name: tr.dataset.head,
+  entropy: parseFloat(tr.querySelector('td.entropy').dataset.value) }))"""
+
+
+def shown(page: Any, selector: str) -> bool:
+    return bool(
+        page.evaluate(
+            f"(() => {{ const e = document.querySelector('{selector}');"
+            " return !!e && e.getClientRects().length > 0; })()"
+        )
+    )
+
+
+def choose(page: Any, server: LiveServer, family: str) -> None:
+    page.goto(server.http + "/")
+    page.select_option("select[name='family']", family)
+    page.wait_for_url(lambda url: f"fam={family}" in url)
+    settle(page)
+    assert shown(page, "#diagnostics")
+    assert not shown(page, "#temperature") and not shown(page, "#landscape-card")
+
+
+def check_weight_rows(page: Any, frame: dict[str, Any], names: list[str]) -> None:
+    rows = wait_js(page, f"(() => {{ const r = {WEIGHT_ROWS}; return r.length && r; }})()")
+    assert [r["name"] for r in rows] == names == [layer["name"] for layer in frame["layers"]]
+    for row, layer in zip(rows, frame["layers"], strict=True):
+        assert row["grad"] == layer["grad_norm"] > 0 and row["flag"] == layer["grad_flag"]
+
+
+def finish(page: Any) -> None:
+    if page.is_enabled("#btn-pause"):
+        page.click("#btn-pause")
+        page.wait_for_timeout(300)
+
+
+def test_the_card_fills_for_an_lstm_run(page: Any, server: LiveServer, artifacts: Path) -> None:
+    errors = record_console(page)
+    choose(page, server, "rnn")
+    assert page.input_value("select[name='rnn.cell']") == "lstm"  # the family's default
+    page.click("#btn-play")
+    frame = wait_js(page, FILLED)
+    head = [layer["name"] for layer in frame["layers"]][2:]  # the dense head's hidden layers
+    check_weight_rows(page, frame, ["r1.in", "r1.rec", *head])
+    sites = wait_js(page, f"(() => {{ const r = {SITE_ROWS}; return r.length && r; }})()")
+    assert [s["name"] for s in sites] == ["r1", "r1.i", "r1.f", "r1.g", "r1.o"]
+    assert [s["name"] for s in sites] == [a["name"] for a in frame["activations"]]
+    for site, got in zip(sites, frame["activations"], strict=True):
+        assert site["saturated"] == got["saturated"] and site["bars"] > 0
+    assert page.is_hidden("#diag-attn")  # no attention in a recurrent net
+    assert "step" in page.inner_text("#diag-caption")
+    assert page.get_attribute("#diag-flags", "data-state") in ("ok", "saturated", "dead")
+    page.locator("#diagnostics").screenshot(path=str(artifacts / "diagnostics-rnn.png"))
+    finish(page)
+    assert not errors, errors[:5]
+
+
+def test_the_card_fills_for_a_transformer_run(
+    page: Any, server: LiveServer, artifacts: Path
+) -> None:
+    errors = record_console(page)
+    choose(page, server, "transformer")
+    page.click("#btn-play")
+    frame = wait_js(page, FILLED)
+    blocks = frame["attention"][-1]["block"]
+    names = ["embed"] + [
+        f"b{i}.{w}" for i in range(1, blocks + 1) for w in ("qkv", "out", "ffn1", "ffn2")
+    ]
+    check_weight_rows(page, frame, names)
+    heads = wait_js(page, f"(() => {{ const r = {HEAD_ROWS}; return r.length && r; }})()")
+    assert [h["name"] for h in heads] == [a["name"] for a in frame["attention"]]
+    for h, a in zip(heads, frame["attention"], strict=True):
+        assert h["entropy"] == a["entropy"] > 0
+    assert page.is_hidden("#diag-sites")  # every site is a weight layer's output here
+    page.locator("#diagnostics").screenshot(path=str(artifacts / "diagnostics-transformer.png"))
+    finish(page)
+    assert not errors, errors[:5]
