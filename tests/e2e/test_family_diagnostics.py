@@ -19,6 +19,8 @@ WEIGHT_ROWS = """[...document.querySelectorAll('#diag-rows tr[data-layer]')].map
   grad: parseFloat(tr.querySelector('td.gradient').dataset.value),
   flag: tr.querySelector('td.gradient').dataset.flag,
   dead: tr.querySelector('td.dead').dataset.value }))"""
+RATIOS = """(() => { const r = [...document.querySelectorAll('#diag-rows td.ratio')]
+  .map(td => parseFloat(td.dataset.value)); return r.length && r.every(v => v > 0) && r; })()"""
 SITE_ROWS = """[...document.querySelectorAll('#diag-site-rows tr[data-site]')].map(tr => ({
   name: tr.dataset.site,
   saturated: parseFloat(tr.querySelector('td.saturated').dataset.value),
@@ -51,6 +53,9 @@ def check_weight_rows(page: Any, frame: dict[str, Any], names: list[str]) -> Non
     assert [r["name"] for r in rows] == names == [layer["name"] for layer in frame["layers"]]
     for row, layer in zip(rows, frame["layers"], strict=True):
         assert row["grad"] == layer["grad_norm"] > 0 and row["flag"] == layer["grad_flag"]
+    # Update / weight ratios arrive live with the metrics frames, one per weight row.
+    ratios = wait_js(page, RATIOS)
+    assert len(ratios) == len(names) and all(r > 0 for r in ratios)
 
 
 def finish(page: Any) -> None:
