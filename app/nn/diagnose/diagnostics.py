@@ -42,7 +42,7 @@ VANISH_RATIO = 1e-2  # a hidden layer's grad norm below 1 % of the output layer'
 EXPLODE_RATIO = 1e2  # ... or above 100x it
 EXPLODE_NORM = 1e3  # any layer's grad norm beyond this, whatever the ratio
 DEAD_FLAG = 0.5  # a row with half its units dead (or more) is flagged
-SATURATED_FLAG = 0.5  # ... or with half its activations on a flat end
+SATURATED_FLAG = 0.5  # ... or half its activations on a flat end (the bar turns red there too)
 INIT_LOSS_TOLERANCE = 1.5  # loss at init above 1.5x chance = over-confident outputs
 NEAR_ZERO = 1e-2  # |w| at or below this counts towards a layer's sparsity
 FRAME_DROPOUT_MASKS = 16  # enough for the expectation readout, cheap enough for a frame

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from app.nn.data.tokens import IGNORE
-from app.nn.diagnose.diagnostics import diagnostics_frame
+from app.nn.diagnose.diagnostics import SATURATED_FLAG, diagnostics_frame
 from app.nn.diagnose.panel import panel_frame
 from app.nn.families.registry import trainer_for
 from app.nn.measure import attention as views
@@ -125,7 +125,7 @@ def test_a_huge_rnn_init_is_flagged_and_a_healthy_one_is_not(cell: str) -> None:
     broken = panel_frame(started(merge(base, {"model": {"init": "normal", "init_scale": 3.0}}), 0))
     flags = broken["flags"]
     saturated = {a["name"]: a["saturated"] for a in broken["layers"] + broken["activations"]}
-    assert flags["saturated"] and all(saturated[n] >= 0.5 for n in flags["saturated"])
+    assert flags["saturated"] and all(saturated[n] >= SATURATED_FLAG for n in flags["saturated"])
     if cell != "lstm":  # its cell state's additive path keeps the gradient in range
         # At init the few unsaturated steps multiply huge weights (exploding); once a step
         # saturates every unit, nothing flows back (vanishing): either way, flagged.
