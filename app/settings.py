@@ -62,9 +62,13 @@ class Settings(BaseSettings):
     max_paused_seconds: float = 900.0  # a paused run holds a worker; then it is stopped
 
     # Streaming.
-    # Metrics frames per second per run, at most: the charts' display rate (each viewer
-    # costs the event loop a send per frame; 60 halved what 8 runs kept with 32 viewers).
+    # Metrics frames per second per run: frame_rate until a viewer asks for pictures, then
+    # the rate its pictures come at (snapshot_rate / snapshot_rate_busy below), at most
+    # frame_rate_max: a chart point every displayed frame while few runs are watched (each
+    # viewer costs the event loop a send per frame; 60 for all halved what 8 runs kept with
+    # 32 viewers, so busy servers stay at 30).
     frame_rate: float = 30.0
+    frame_rate_max: float = 60.0
     # Snapshots (boundary, weights, neuron pictures) follow what viewers consume, at most
     # snapshot_rate a second (a picture every displayed frame) while at most
     # snapshot_busy_runs runs of this server are watched, else snapshot_rate_busy (32

@@ -33,7 +33,7 @@ def test_pictures_curves_and_counters_follow_the_run(page: Any, server: LiveServ
     assert b["net"]["visible"] and b["net"]["thumbs"] > 0
     units = page.evaluate("document.getElementById('network').bpMeta.units.slice(0, -1)")
     assert page.locator("#network canvas.thumb").count() == sum(units)  # inputs and hidden
-    # The curves hold every frame's point (appended with extendTraces, never reset).
+    # The curves hold every frame's point (Plotly's, up to its last sync, never reset).
     loss = page.evaluate("document.getElementById('chart-loss').data[0].x.length")
     assert loss >= b["bp"]["chartFrames"] > 0 or loss > 100
     page.click("#btn-pause")

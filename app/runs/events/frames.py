@@ -17,8 +17,11 @@ STEP_FIELDS = LIVE_STEP_FIELDS  # from the record types: a new step field flows 
 
 
 class FrameBuilder:
-    def __init__(self, frame_rate: float, snapshot_rate: float) -> None:
+    def __init__(
+        self, frame_rate: float, snapshot_rate: float, max_rate: float | None = None
+    ) -> None:
         self.frame_interval = 1.0 / max(frame_rate, 0.1)
+        self.fastest = 1.0 / max(max_rate or frame_rate, frame_rate, 0.1)
         self.snapshot_interval = 1.0 / max(snapshot_rate, 0.01)
         self.last_frame_at = -math.inf
         self.last_snapshot_at = -math.inf
@@ -35,6 +38,11 @@ class FrameBuilder:
             self._steps += 1
         elif rec["kind"] == "eval":
             self._eval = rec
+
+    def follow(self, interval: float) -> None:
+        """Frames as often as the viewers' pictures come (a want's rate), never faster than
+        max_rate: a chart point for every picture drawn."""
+        self.frame_interval = max(self.fastest, interval)
 
     @property
     def pending(self) -> bool:

@@ -97,6 +97,7 @@ def job_for(run: RunState, settings: Settings) -> dict[str, Any]:
         "limits": settings.limits().as_dict(),
         "options": {
             "frame_rate": settings.frame_rate,
+            "frame_rate_max": settings.frame_rate_max,
             "snapshot_rate": settings.snapshot_rate,
             "snapshot_idle_rate": settings.snapshot_idle_rate,
             "diagnostics_rate": settings.diagnostics_rate,

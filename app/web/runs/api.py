@@ -253,7 +253,7 @@ async def limits(settings: Settings = Depends(get_app_settings)) -> dict[str, An
         "max_training_runs": settings.max_training_runs or settings.worker_count(),
         "max_run_seconds": settings.max_run_seconds,
         "max_paused_seconds": settings.max_paused_seconds,
-        "frame_rate": settings.frame_rate,
+        "frame_rate": settings.frame_rate_max,
         "snapshot_rate": settings.snapshot_rate,
         "snapshot_rate_busy": settings.snapshot_rate_busy,
     }

@@ -1,22 +1,26 @@
 // Socket-to-page glue for the playground: JSON frames of the run's WebSocket -> curves,
 // counters, the output picture (boundary.js) and the network diagram (network.js).
 // Frames only update state; one requestAnimationFrame loop draws what changed since the
-// last animation frame: the newest picture, the curves' new points (Plotly.extendTraces,
-// chart by chart within a time budget) and the counters. Shared bits: static/js/core.js.
+// last animation frame: the newest picture, the curves' new points (on each chart's canvas
+// tail, tail.js; Plotly syncs take turns within a time budget) and the counters. Shared
+// bits: static/js/core.js.
 (function () {
   "use strict";
   const { $, COLORS, SPLITS, MAX_POINTS, CFG, half } = window.BP;
   const DIVERGED_HELP = " The updates overshot: lower the learning rate, add gradient clipping or normalisation.";
-  const BUDGET_MS = 8;    // chart drawing per animation frame (at least one chart)
+  const BUDGET_MS = 8;    // Plotly syncs per animation frame (at least one)
+  const SYNC_MS = 1000;   // a chart's canvas tail goes into Plotly at least this often
   const CHARTS = ["chart-loss", "chart-acc", "chart-grad", "chart-ratio", "chart-lr"];
   // Read by the browser tests and bench/live.py: frames = chart redraws, pictures = output
   // pictures drawn, firstFrameAt = the first visible update after Play (playAt).
   const stats = BP.hook("__bp", { frames: 0, chartFrames: 0, pictures: 0, events: 0, snapshots: 0,
     firstFrameAt: null, playAt: null, epochShown: 0, drawMs: 0 });
   let S = null;           // state of the run being watched
+  // The browser tests compare what a chart shows with the curves it should show.
+  BP.hook("__bpCharts", { traces: (id) => (S ? series(id)[0] : []) });
   let gen = 0;            // bumps when drawn series must be rebuilt (options, halving, new run)
   const drawn = {};       // chart id -> {gen, keys, lengths} of what Plotly shows
-  let turn = 0;           // the next chart in TURNS
+  let turn = 0;           // the chart whose sync goes first
   // A view the model family does not draw is in a hidden card (templates/playground.html).
   const shown = (id) => { const e = $(id); return !!e && !e.closest("[hidden]"); };
 
@@ -121,46 +125,48 @@
     return [[{ key: "lr", x, y: st.lr, name: "lr", line: { color: "#9467bd" } }],
       layout("Learning rate", { showlegend: false, yaxis: { type: "linear", rangemode: "tozero" } })];
   }
-  // Bring one chart up to date: append the new points, or rebuild it when its traces or
-  // options changed. Returns whether anything was drawn.
-  function drawChart(id) {
+  // Bring one chart up to date. New points go on its canvas tail (tail.js) while they fit
+  // its axes; a sync (Plotly.react of every point, axes with headroom) when they do not,
+  // when the traces or options changed, or when the tail is older than SYNC_MS (hover and
+  // the legend then see every point). Returns 0 (nothing new), 1 (tail) or 2 (synced).
+  function drawChart(id, now, maySync) {
     const el = $(id);
-    if (!el) return false;
+    if (!el) return 0;
     const [traces, lay] = series(id);
-    const keys = traces.map((t) => t.key).join(","), xl = traces.map((t) => t.x.length), yl = traces.map((t) => t.y.length);
+    const keys = traces.map((t) => t.key).join(",");
     const d = drawn[id];
     // Nothing to show: the chart is left as it is (blank after a new run's purge). An empty
     // Plotly plot costs as much as a full one (~50 ms), and a new run's first frames are
     // for its first picture.
-    if (!xl.some((n) => n > 0)) return false;
+    if (!traces.some((t) => t.x.length > 0)) return 0;
+    let tail = null;
     if (d && d.gen === gen && d.keys === keys && el.data) {
-      const grow = traces.map((t, i) => i).filter((i) => xl[i] > d.xl[i] || yl[i] > d.yl[i]);
-      if (!grow.length) return false;
-      Plotly.extendTraces(el, { x: grow.map((i) => traces[i].x.slice(d.xl[i])), y: grow.map((i) => traces[i].y.slice(d.yl[i])) }, grow);
-    } else {
-      // Copies: extendTraces appends to the arrays Plotly holds, never to our state.
-      const data = traces.map(({ key, ...t }) => Object.assign(t, { x: t.x.slice(), y: t.y.slice() }));
-      Plotly.react(el, data, lay, CFG);
+      tail = BPTail.draw(el, traces);
+      if (!tail.pending) return 0;
+      if (!tail.outside && now - d.at < SYNC_MS) return tail.fresh ? 1 : 0;
     }
-    drawn[id] = { gen, keys, xl, yl };
-    return true;
+    if (!maySync) return tail && tail.fresh ? 1 : 0;
+    // Copies: Plotly may keep the arrays it is given, never our state.
+    const data = traces.map(({ key, ...t }) => Object.assign(t, { x: t.x.slice(), y: t.y.slice() }));
+    Plotly.react(el, data, BPTail.layout(el, lay, traces, S.running), CFG);
+    BPTail.synced(el, traces);
+    drawn[id] = { gen, keys, at: now };
+    return 2;
   }
-  // A Plotly redraw costs ~5-10 ms on a quiet machine and ~50 ms on a busy one, whatever
-  // the number of points: charts take turns (the loss chart every other turn) while the
-  // frame's budget lasts, so pictures and counters keep the display rate.
-  const TURNS = ["chart-loss", "chart-acc", "chart-loss", "chart-grad", "chart-loss", "chart-ratio", "chart-loss", "chart-lr"];
+  // Every frame each chart's tail follows the new points; Plotly syncs, the costly part,
+  // take turns: at least one a frame, more while the frame's budget lasts.
   function drawCharts(now) {
     if (!S || !window.Plotly) return;
     const start = performance.now();
-    for (let k = 0; k < TURNS.length; k++) {
-      const id = TURNS[turn];
-      turn = (turn + 1) % TURNS.length;
-      if (!drawChart(id)) continue;
-      if (id === "chart-loss") {
+    let synced = 0;
+    for (let k = 0; k < CHARTS.length; k++) {
+      const id = CHARTS[(turn + k) % CHARTS.length];
+      const r = drawChart(id, now, synced === 0 || performance.now() - start < BUDGET_MS);
+      if (r === 2 && synced++ === 0) turn = (turn + k + 1) % CHARTS.length;
+      if (r && id === "chart-loss") {
         stats.frames += 1; stats.chartFrames += 1;
         if (stats.firstFrameAt === null && S.steps.step.length) stats.firstFrameAt = now;
       }
-      if (performance.now() - start > BUDGET_MS) break;
     }
   }
 
@@ -187,6 +193,7 @@
   // ---- status ---------------------------------------------------------------------------
   function onStatus(ev) {
     const st = ev.status;
+    if (S) S.running = st === "running";  // the run's, whatever a late panel swap shows
     $("status").textContent = st + (st === "queued" && ev.position ? ` #${ev.position}` : "");
     $("status").dataset.status = st;
     const transport = $("transport");
@@ -207,7 +214,10 @@
     const pause = $("btn-pause"), step = $("btn-step");
     if (pause) pause.disabled = st !== "running";
     if (step) step.disabled = st !== "running" && st !== "paused";
-    if (st !== "running" && S) { S.speed = []; $("speed").textContent = "–"; }  // paused or ended
+    if (st !== "running" && S) {  // paused or ended: the charts fit their data, no headroom
+      S.speed = []; $("speed").textContent = "–";
+      gen += 1;
+    }
   }
 
   // Before a run starts, draw the data of the experiment in the URL.
@@ -276,7 +286,7 @@
     const runId = transport ? transport.dataset.run : "";
     if (!S || S.runId !== runId) {
       S = fresh(runId);
-      CHARTS.forEach((id) => { if (window.Plotly && $(id)) Plotly.purge(id); delete drawn[id]; });
+      CHARTS.forEach((id) => { BPTail.forget($(id)); if (window.Plotly && $(id)) Plotly.purge(id); delete drawn[id]; });
       if (window.BPBoundary) BPBoundary.reset(true);
       if (runId) stats.playAt = stats.playAt || performance.now();
       gen += 1;

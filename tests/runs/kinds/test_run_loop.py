@@ -120,6 +120,35 @@ def test_frames_are_decimated_by_time() -> None:
     assert last["loss_mean"] == sum(range(last["step"] - last["steps"], 1000)) / last["steps"]
 
 
+def frames_in_a_second(fb: FrameBuilder) -> int:
+    emitted = 0
+    for i in range(1000):  # 1000 steps over 1 simulated second
+        fb.add({"kind": "step", "step": i + 1, "epoch": i / 10, "loss": 1.0, "lr": 0.1})
+        if fb.frame_due(i / 1000) and fb.take(i / 1000):
+            emitted += 1
+    return emitted
+
+
+def test_frames_follow_the_viewers_picture_rate_up_to_the_cap() -> None:
+    assert 29 <= frames_in_a_second(FrameBuilder(30, 60, max_rate=60)) <= 31  # nobody asked
+    fb = FrameBuilder(30, 60, max_rate=60)
+    fb.follow(1 / 60)  # a viewer draws a picture every displayed frame
+    assert 58 <= frames_in_a_second(fb) <= 61
+    fb = FrameBuilder(30, 60, max_rate=60)
+    fb.follow(1 / 1000)  # never beyond the cap
+    assert 58 <= frames_in_a_second(fb) <= 61
+
+
+def test_a_want_sets_the_frame_rate_of_the_run() -> None:
+    opts = {"frame_rate": 30.0, "frame_rate_max": 60.0, "snapshot_rate": 60.0}
+    loop = RunLoop(job(SMALL, options={**job(SMALL)["options"], **opts}), ScriptedChannel([]))  # type: ignore[arg-type]
+    assert loop.frames.frame_interval == 1 / 30
+    loop.handle([{"op": "want", "neurons": False, "rate": 60, "run_id": "r1"}])
+    assert loop.frames.frame_interval == 1 / 60  # few watched runs: a point every frame
+    loop.handle([{"op": "want", "neurons": False, "rate": 30, "run_id": "r1"}])
+    assert loop.frames.frame_interval == 1 / 30  # a busy server
+
+
 def test_compact_rounds_pictures_and_nulls_non_finite() -> None:
     assert compact({"v": [0.123456, float("nan")], "w": [[1.000049]]}) == {
         "v": [0.1235, None],

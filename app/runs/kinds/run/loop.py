@@ -80,7 +80,9 @@ class RunLoop:
         opts = job["options"]
         self.max_seconds: float = opts["max_seconds"]
         self.max_paused: float = opts["max_paused_seconds"]
-        self.frames = FrameBuilder(opts["frame_rate"], opts["snapshot_rate"])
+        self.frames = FrameBuilder(
+            opts["frame_rate"], opts["snapshot_rate"], opts.get("frame_rate_max")
+        )
         # Pictures as fast as the quickest viewer draws them, else rarely (app.runs.events.demand).
         self.pacer = Pacer(opts["snapshot_rate"], opts.get("snapshot_idle_rate", 1.0))
         # The diagnostics panel (histograms, flags, logits) rides on a snapshot at most
@@ -180,6 +182,7 @@ class RunLoop:
                 self.set_hparams(msg)
             elif op == "want":  # a viewer is ready for the next picture
                 self.pacer.want(msg.get("neurons"), msg.get("rate"))
+                self.frames.follow(self.pacer.min_interval)
             elif op in worker_ops.OPS:  # weights or landscape of the current weights
                 worker_ops.answer(self.trainer, self.trajectory, msg, self.chan)
 
