@@ -14,6 +14,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from app.lessons.registry import LESSONS, member_specs
 from app.nn.data.tokens import IGNORE
 from app.nn.diagnose.diagnostics import SATURATED_FLAG, diagnostics_frame
 from app.nn.diagnose.panel import panel_frame
@@ -217,3 +218,22 @@ def test_family_panel_frames_are_complete_strict_json() -> None:
         chance = next(trainer_for(validate_spec(spec)).records())["chance_loss"]
         assert math.isclose(frame["loss_at_init"]["expected"], chance, rel_tol=1e-3)
     assert isinstance(started(RNN), SeqTrainer)
+
+
+def test_the_panel_flags_lesson_36s_post_ln_stall_and_not_its_pre_ln_twin() -> None:
+    """Lesson 36 (4 blocks, Adam at lr 0.03): after 20 steps the post-LN model's first block
+    gets a gradient below 1% of the head's (measured ~2e-5 of it) and its last blocks attend
+    uniformly; the pre-LN model, identical but for the norms, is not flagged."""
+    members = dict(member_specs(LESSONS["pre-post-ln"]))
+    frames = {}
+    for label, spec in members.items():
+        trainer = trainer_for(spec)
+        steps = (r for r in trainer.records() if r["kind"] == "step")
+        for _ in range(20):
+            next(steps)
+        frames[label] = panel_frame(trainer)
+    post, pre = frames["post-LN"], frames["pre-LN"]
+    assert {"b1.qkv", "b1.out"} <= set(post["flags"]["vanishing"])
+    assert pre["flags"]["vanishing"] == pre["flags"]["exploding"] == []
+    last = [h["spread"] for h in post["attention"] if h["block"] == 4]
+    assert min(last) > 0.95  # uniform attention: the model predicts the average token
