@@ -13,7 +13,6 @@ from tests.e2e.test_console_clean import record_console
 from tests.e2e.test_playground import settle
 from tests.web.service import LiveServer
 
-FILLED = "window.__bpDiag.frames >= 2 && window.__bpDiag.diag"
 WEIGHT_ROWS = """[...document.querySelectorAll('#diag-rows tr[data-layer]')].map(tr => ({
   name: tr.dataset.layer,
   grad: parseFloat(tr.querySelector('td.gradient').dataset.value),
@@ -28,6 +27,13 @@ SITE_ROWS = """[...document.querySelectorAll('#diag-site-rows tr[data-site]')].m
 HEAD_ROWS = """[...document.querySelectorAll('#diag-attn-rows tr[data-head]')].map(tr => ({
   name: tr.dataset.head,
   entropy: parseFloat(tr.querySelector('td.entropy').dataset.value) }))"""
+
+
+# The frame the page holds and what its tables show, read in one evaluation: a newer frame
+# (two a second) cannot land between the two reads.
+FILLED = f"""(() => {{ const d = window.__bpDiag;
+  if (!(d.frames >= 2)) return false;
+  return {{ frame: d.diag, rows: {WEIGHT_ROWS}, sites: {SITE_ROWS}, heads: {HEAD_ROWS} }}; }})()"""
 
 
 def shown(page: Any, selector: str) -> bool:
@@ -48,8 +54,8 @@ def choose(page: Any, server: LiveServer, family: str) -> None:
     assert not shown(page, "#temperature") and not shown(page, "#landscape-card")
 
 
-def check_weight_rows(page: Any, frame: dict[str, Any], names: list[str]) -> None:
-    rows = wait_js(page, f"(() => {{ const r = {WEIGHT_ROWS}; return r.length && r; }})()")
+def check_weight_rows(page: Any, got: dict[str, Any], names: list[str]) -> None:
+    frame, rows = got["frame"], got["rows"]
     assert [r["name"] for r in rows] == names == [layer["name"] for layer in frame["layers"]]
     for row, layer in zip(rows, frame["layers"], strict=True):
         assert row["grad"] == layer["grad_norm"] > 0 and row["flag"] == layer["grad_flag"]
@@ -69,10 +75,10 @@ def test_the_card_fills_for_an_lstm_run(page: Any, server: LiveServer, artifacts
     choose(page, server, "rnn")
     assert page.input_value("select[name='rnn.cell']") == "lstm"  # the family's default
     page.click("#btn-play")
-    frame = wait_js(page, FILLED)
+    got = wait_js(page, FILLED)
+    frame, sites = got["frame"], got["sites"]
     head = [layer["name"] for layer in frame["layers"]][2:]  # the dense head's hidden layers
-    check_weight_rows(page, frame, ["r1.in", "r1.rec", *head])
-    sites = wait_js(page, f"(() => {{ const r = {SITE_ROWS}; return r.length && r; }})()")
+    check_weight_rows(page, got, ["r1.in", "r1.rec", *head])
     assert [s["name"] for s in sites] == ["r1", "r1.i", "r1.f", "r1.g", "r1.o"]
     assert [s["name"] for s in sites] == [a["name"] for a in frame["activations"]]
     for site, got in zip(sites, frame["activations"], strict=True):
@@ -91,13 +97,13 @@ def test_the_card_fills_for_a_transformer_run(
     errors = record_console(page)
     choose(page, server, "transformer")
     page.click("#btn-play")
-    frame = wait_js(page, FILLED)
+    got = wait_js(page, FILLED)
+    frame, heads = got["frame"], got["heads"]
     blocks = frame["attention"][-1]["block"]
     names = ["embed"] + [
         f"b{i}.{w}" for i in range(1, blocks + 1) for w in ("qkv", "out", "ffn1", "ffn2")
     ]
-    check_weight_rows(page, frame, names)
-    heads = wait_js(page, f"(() => {{ const r = {HEAD_ROWS}; return r.length && r; }})()")
+    check_weight_rows(page, got, names)
     assert [h["name"] for h in heads] == [a["name"] for a in frame["attention"]]
     for h, a in zip(heads, frame["attention"], strict=True):
         assert h["entropy"] == a["entropy"] > 0
