@@ -28,6 +28,7 @@ from app.runs.errors import Busy, RunError
 from app.web.common import choices, field_messages
 from app.web.common.deps import client_id, get_service
 from app.web.common.form_keys import FormFieldError
+from app.web.common.playground_url import PAGE_PACE
 from app.web.compare.forms import (
     PRESETS,
     apply_member_action,
@@ -45,10 +46,12 @@ from app.web.playground.pages import apply_action, controls_context
 router = APIRouter(include_in_schema=False)
 # One colour per member index, everywhere (curves, pictures, table); Plotly's palette.
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+# As the playground's Play: trains until paused, at a pace the eye can follow.
 DEFAULT = {
     "base": {
         "data": {"dataset": "xor", "val_fraction": 0.2, "noise": 0.1},
-        "train": {"epochs": 60},
+        "train": {"until_paused": True},
+        "stream": {"pace": PAGE_PACE},
     },
     "members": PRESETS["momentum"][1]({"train": {"optimizer": {"name": "sgd", "lr": 0.03}}}),
 }

@@ -26,7 +26,7 @@ def test_the_pace_schedules_steps_and_forgives_falling_behind() -> None:
     assert abs(pace.wait(5, start) - 0.1) < 1e-9  # step 5 is due 0.1 s after the origin
     assert pace.wait(5, start + 0.1) == 0.0
     assert pace.wait(10, start + 0.5) == 0.0  # 0.3 s behind: restart, no sprint
-    assert pace.origin_step == 10 and abs(pace.wait(11, pace.origin_time) - 0.02) < 1e-9
+    assert pace.origin_epoch == 2 and abs(pace.wait(11, pace.origin_time) - 0.02) < 1e-9
     assert Pace(0.0, 5).wait(10**6, start) == 0.0  # unpaced
 
 
@@ -66,3 +66,28 @@ def test_a_run_until_paused_trains_to_the_cap_unless_stopped() -> None:
     RunLoop({**job(paced), "limits": limits.as_dict()}, chan).run()  # type: ignore[arg-type]
     end = chan.events()[-1]
     assert end["status"] == "stopped" and 0 < end["summary"]["step"] < 200
+
+
+def test_a_paced_comparison_holds_its_members_to_the_pace_and_stops_at_once() -> None:
+    from app.runs.kinds.table import loop_for
+    from tests.runs.kinds.test_comparison_loop import BASE, MEMBERS
+    from tests.runs.kinds.test_comparison_loop import job as comparison_job
+
+    base = {**BASE, "stream": {"pace": 20.0}}  # 10 epochs at 20 a second: >= 0.5 s
+    chan = SleepingChannel([])
+    began = time.monotonic()
+    loop_for(comparison_job({"base": base, "members": MEMBERS}), chan).run()
+    took = time.monotonic() - began
+    events = chan.events()
+    assert events[-1]["status"] == "finished", events[-1]
+    assert took >= 0.5 - Pace.SLACK, took
+    # The stream keeps going while the members wait: frames all along the way.
+    epochs = sorted({e["epoch"] for e in events if e["type"] == "metrics" and e["member"] == 0})
+    assert len(epochs) >= 5 and epochs[-1] == 10
+    stop = {"op": "stop", "run_id": "c1"}
+    slow = {**BASE, "stream": {"pace": 0.5}}  # 20 s: the stop comes in the first wait
+    chan = SleepingChannel([[], [stop]])
+    began = time.monotonic()
+    loop_for(comparison_job({"base": slow, "members": MEMBERS}), chan).run()
+    assert time.monotonic() - began < 5
+    assert chan.events()[-1]["status"] == "stopped"

@@ -23,7 +23,7 @@ from app.nn.spec.base import Limits
 from app.runs.events.frames import FrameBuilder, compact
 from app.runs.events.members import member_event
 from app.runs.kinds.base import POLL_INTERVAL, ParentGone
-from app.runs.kinds.run.loop import RunLoop, summary_of
+from app.runs.kinds.run.loop import Pace, RunLoop, summary_of
 
 SMALL_MULTIPLE_GRID = 48  # member pictures are small: a coarser grid is plenty
 
@@ -45,6 +45,7 @@ class ComparisonLoop(RunLoop):
         self.summary_interval = 1.0 / max(opts.get("comparison_summary_rate", 2.0), 0.01)
         self.builders: list[FrameBuilder] = []
         self.last_step: dict[int, int] = {}
+        self.last_epoch: dict[int, float] = {}  # the pace follows the member furthest ahead
         self.targets: dict[int, int] | None = None  # "step n": where each member stops
         self.finished_members: set[int] = set()
         self.evaluated: set[int] = set()
@@ -162,6 +163,7 @@ class ComparisonLoop(RunLoop):
             plan = validate_plan(self.job["spec"], Limits(**self.job["limits"]))
             self.trainer = plan.engine(trainer_for)  # each member's family's trainer
             self.builders = [FrameBuilder(1e9, 1e9) for _ in plan.specs]
+            self.pace = Pace(plan.specs[0].stream.pace)  # the base's: members share it
             self.emit_status("paused" if self.paused else "running")
             self.train()
         except ParentGone:
@@ -188,6 +190,7 @@ class ComparisonLoop(RunLoop):
                 self.active += now - resumed
                 self.wait_while_paused()
                 resumed = time.monotonic()
+                self.pace.restart_at_epoch(max(self.last_epoch.values(), default=0.0))
             rec = next(records, None)
             if rec is None:
                 break
@@ -202,6 +205,7 @@ class ComparisonLoop(RunLoop):
                 self.builders[m].add(rec)
                 if kind == "step":
                     self.last_step[m] = rec["step"]
+                    self.last_epoch[m] = rec["epoch"]
                 else:
                     self.evaluated.add(m)
                 if not primed:  # show the untrained members first, then obey
@@ -210,6 +214,8 @@ class ComparisonLoop(RunLoop):
                         self.flush()
                     continue
                 self.periodic(time.monotonic())
+                if kind == "step" and not self.paused:
+                    self.keep_pace_of_members()
             if self.active + (time.monotonic() - resumed) > self.max_seconds:
                 self.request_stop(
                     f"stopped: a comparison may train for at most {self.max_seconds:g} s"
@@ -227,6 +233,16 @@ class ComparisonLoop(RunLoop):
             self.emit_picture(training[self.turn])
         if now - self.summary_at >= self.summary_interval:
             self.emit_summary(now)
+
+    def keep_pace_of_members(self) -> None:
+        """Hold the members back to the comparison's pace (epochs a second of the member
+        furthest ahead), answering control messages and keeping the stream going meanwhile."""
+        epoch = max(self.last_epoch.values(), default=0.0)
+        while (wait := self.pace.wait_for_epoch(epoch, time.monotonic())) > 0:
+            self.handle(self.chan.poll(min(wait, self.frame_interval)))
+            self.periodic(time.monotonic())
+            if self.paused or self.stop_reason is not None:
+                return
 
     def member_end(self, rec: dict[str, Any]) -> None:
         m = rec["member"]

@@ -54,17 +54,22 @@ class Pace:
         self.restart(step)
 
     def restart(self, step: int) -> None:
-        self.origin_step, self.origin_time = step, time.monotonic()
+        self.restart_at_epoch(step / self.steps_per_epoch)
+
+    def restart_at_epoch(self, epoch: float) -> None:
+        self.origin_epoch, self.origin_time = epoch, time.monotonic()
 
     def wait(self, step: int, now: float) -> float:
         """Seconds to wait before training past `step` (0: go on)."""
+        return self.wait_for_epoch(step / self.steps_per_epoch, now)
+
+    def wait_for_epoch(self, epoch: float, now: float) -> float:
+        """Seconds to wait before training past `epoch` (0: go on)."""
         if self.epochs_per_second <= 0:
             return 0.0
-        due = self.origin_time + (step - self.origin_step) / (
-            self.epochs_per_second * self.steps_per_epoch
-        )
+        due = self.origin_time + (epoch - self.origin_epoch) / self.epochs_per_second
         if now - due > self.SLACK:
-            self.restart(step)
+            self.restart_at_epoch(epoch)
             return 0.0
         return max(0.0, due - now)
 
