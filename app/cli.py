@@ -216,6 +216,20 @@ def serve(
     )
 
 
+def preset_members(base: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """--preset: the members a recurrent base's preset makes (app.nn.compare.sweep)."""
+    from app.nn.compare.sweep import PRESETS
+
+    limits = get_settings().limits()
+    try:
+        resolved = validate_spec(base, limits).model_dump(mode="json")
+    except ValidationError as exc:
+        _fail(error_text(exc))
+    if resolved["family"] != "rnn" or key not in PRESETS:
+        _fail(f"--preset {key!r}: recurrent bases (family rnn) offer {', '.join(PRESETS)}")
+    return PRESETS[key][1](resolved, limits.max_seq_len)
+
+
 @cli.command()
 def compare(
     optimizers: str | None = typer.Option(
@@ -239,10 +253,13 @@ def compare(
         None, help="training loss that counts as reached (default: 10% of the initial loss)"
     ),
     sequential: bool = typer.Option(False, help="train members one by one, not batched"),
+    preset: str | None = typer.Option(
+        None, help="recurrent bases: cells (RNN vs GRU vs LSTM) or length-sweep (T 10-100)"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print one JSON summary object"),
 ) -> None:
     """Train several optimizers from the same initial weights and data order (or, from a
-    --spec file, members with another model); compare them."""
+    --spec file or a --preset, members with another model); compare them."""
     data: dict[str, Any] = {}
     if spec_file is not None:
         try:
@@ -276,6 +293,8 @@ def compare(
             {**layer, "activation": activation} for layer in model.get("layers", [{}, {}])
         ]
     members = data.get("members") if optimizers is None else None
+    if preset is not None:
+        members = preset_members(base, preset)
     if members is None:
         names = [n.strip() for n in (optimizers or "sgd,momentum,adam").split(",") if n.strip()]
         try:
@@ -297,6 +316,7 @@ def compare(
         comparison_data["target_loss"] = target_loss
     from app.nn.compare.lockstep import Comparison  # lazy: see the module docstring
     from app.nn.compare.plan import PlanInvalid, validate_plan
+    from app.nn.compare.sweep import describe, outcome
     from app.nn.families.registry import trainer_for
 
     try:  # members may carry overrides (another model: docs/API.md "Comparisons")
@@ -310,12 +330,15 @@ def compare(
         else Comparison(plan.spec, mode="sequential" if sequential else "auto")
     )
     summary = run_comparison(comp, quiet=as_json)
+    specs = [s.model_dump(mode="json") for s in plan.specs]
+    found = describe(plan.spec.base.model_dump(mode="json"), specs, plan.labels)
     result = {
         "mode": comp.mode,
         "mode_reason": comp.mode_reason,
         "seconds": summary["seconds"],
         "members": summary["members"],
         "comparison": plan.to_json(),
+        "sweep": found and {**found, "outcome": outcome(found, summary["members"])},
     }
     if as_json:
         typer.echo(json.dumps(finite_json(result), allow_nan=False))

@@ -127,3 +127,31 @@ def print_comparison(result: dict[str, Any]) -> None:
     console = Console(width=max(Console().width, 110))
     console.print(table)
     console.print(f"{result['seconds']:.2f} s in all")
+    if result.get("sweep"):
+        print_sweep(console, result["sweep"])
+
+
+def print_sweep(console: Any, sweep: dict[str, Any]) -> None:
+    """The sequence-length sweep: each model's score at every T, the first T it fails at."""
+    from rich.table import Table
+
+    mse = sweep["metric"] == "mse"
+    table = Table(
+        title=f"{sweep['task']}: test {'MSE' if mse else 'accuracy'} against T "
+        f"(chance {sweep['chance']:.3g}; fails beyond {sweep['threshold']:.3g})",
+        caption="! = closer to chance than to perfect",
+    )
+    table.add_column("model", no_wrap=True)
+    for length in sweep["lengths"]:
+        table.add_column(f"T={length}", justify="right")
+    table.add_column("fails at", justify="right")
+    for s in sweep["outcome"]:
+        cells = {p["length"]: p for p in s["points"]}
+        row = [s["label"]]
+        for length in sweep["lengths"]:
+            p = cells.get(length)
+            text = "" if p is None or p["score"] is None else f"{p['score']:.4f}"
+            row.append(text + ("!" if p and p["fails"] else ""))
+        row.append("none" if s["fails_at"] is None else f"T={s['fails_at']}")
+        table.add_row(*row)
+    console.print(table)

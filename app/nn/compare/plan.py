@@ -25,7 +25,7 @@ from app.nn.choices.registry import FieldError
 from app.nn.compare.independent import IndependentComparison
 from app.nn.compare.lockstep import Comparison
 from app.nn.compare.spec import OVERRIDES, ComparisonSpec, validate_comparison
-from app.nn.compare.variants import arch_labels, resolve_family, varying_paths
+from app.nn.compare.variants import arch_labels, data_paths, resolve_family, varying_paths
 from app.nn.spec.base import Limits, error_list
 from app.nn.spec.experiment import Spec, validate_spec
 
@@ -132,12 +132,18 @@ class Plan:
         paths = sorted({p for ov in self.overrides for p in leaves(ov)})
         shown = ", ".join(paths[:3]) + (", ..." if len(paths) > 3 else "")
         reason = f"the members differ in {shown}: each trains its own network"
-        if varying_paths([s.model_dump(mode="json") for s in self.specs]):
+        dumps = [s.model_dump(mode="json") for s in self.specs]
+        data = data_paths(dumps)
+        if data:  # another T, dataset or split: the same seed draws other examples
+            listed = ", ".join(data[:3]) + (", ..." if len(data) > 3 else "")
+            reason += f" on its own data (another {listed}) from the same seed"
+        if varying_paths(dumps, with_data=False):
             # Honest about what a different model cannot share (the engine measures it per
             # member: `initial_weights` in the start records and the summary rows).
             reason += (
-                " from the same seed, data and batch order; initial weights are shared only "
-                "where the models' layers agree (independent initial weights otherwise)"
+                ("; " if data else " from the same seed, data and batch order; ")
+                + "initial weights are shared only where the models' layers agree "
+                "(independent initial weights otherwise)"
             )
         return reason
 

@@ -25,7 +25,7 @@ from typing import Any, get_args
 from app.nn.choices.cells import CELLS
 from app.nn.choices.positions import POSITIONS
 from app.nn.choices.registry import FieldError
-from app.nn.spec.experiment import FamilyKey
+from app.nn.spec.experiment import FamilyKey, Spec, _part_class
 
 FAMILIES = get_args(FamilyKey)
 # (base family, member family) -> what the member trains. Another pair would need data both
@@ -70,6 +70,25 @@ def resolve_family(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str,
     if "layers" not in model:
         model["layers"] = base["model"]["layers"] or copy.deepcopy(DENSE_LAYERS)
     return out
+
+
+def data_fields(family: str) -> tuple[str, ...]:
+    """The dotted paths of a family part's fields that make the data (rnn.length...)."""
+    part = _part_class(Spec.model_fields[family].annotation) if family != "mlp" else None
+    return tuple(f"{family}.{f}" for f in part.data_fields) if part else ()
+
+
+def data_paths(specs: list[dict[str, Any]]) -> list[str]:
+    """Where the members' data differ: `data.*` (points, splits) or a part's data fields."""
+    flat = [
+        {
+            **{f"data.{k}": repr(v) for k, v in s["data"].items()},
+            **{p: repr(s[p.split(".")[0]][p.split(".")[1]]) for p in data_fields(s["family"])},
+        }
+        for s in specs
+    ]
+    keys = dict.fromkeys(k for f in flat for k in f)
+    return [k for k in keys if len({f.get(k) for f in flat}) > 1]
 
 
 def _data_name(base: dict[str, Any]) -> str:
@@ -124,6 +143,8 @@ def _describe(spec: dict[str, Any], varies: list[str], mixed: bool) -> str:
             parts.append(f"{part['norm']}-LN")
         if take(f"{fam}.causal"):
             parts.append("causal" if part["causal"] else "bidirectional")
+        if fam == "rnn" and take("rnn.length"):
+            parts.append(f"T={part['length']}")
     if take("model.layers"):
         acts = {layer["activation"] for layer in layers}
         if not layers:
@@ -138,13 +159,15 @@ def _describe(spec: dict[str, Any], varies: list[str], mixed: bool) -> str:
     return " ".join(parts)
 
 
-def varying_paths(specs: list[dict[str, Any]]) -> list[str]:
-    """Model paths (a list compared whole) whose values differ among the specs."""
+def varying_paths(specs: list[dict[str, Any]], with_data: bool = True) -> list[str]:
+    """Model paths (a list compared whole) whose values differ among the specs; with the
+    family part's data fields (rnn.length) unless `with_data` is False."""
     flat = [_model_leaves(s) for s in specs]
     paths: dict[str, None] = {}
     for leaves in flat:
         paths.update(dict.fromkeys(leaves))
-    return [p for p in paths if len({repr(f.get(p)) for f in flat}) > 1]
+    data = {p for s in specs for p in data_fields(s["family"])} if not with_data else set()
+    return [p for p in paths if p not in data and len({repr(f.get(p)) for f in flat}) > 1]
 
 
 def arch_labels(base: dict[str, Any], specs: list[dict[str, Any]]) -> list[str]:
@@ -156,10 +179,13 @@ def arch_labels(base: dict[str, Any], specs: list[dict[str, Any]]) -> list[str]:
         return ["" for _ in specs]
     convs = [bool(s["cnn"]["conv"]) for s in specs if s["family"] == "cnn"]
     mixed = len(set(convs)) > 1
+    # Members over several data sizes (a sweep of T) read as a grid: each names every
+    # varying path ("LSTM T=50"), not only where it leaves the base.
+    grid = any(p in data_fields(s["family"]) for s in specs for p in varies)
     out = []
     for spec in specs:
         own = [p for p in varying_paths([base, spec]) if p in varies]
-        out.append(_describe(spec, own or varies, mixed))
+        out.append(_describe(spec, varies if grid else own or varies, mixed))
     return out
 
 

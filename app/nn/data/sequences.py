@@ -38,6 +38,10 @@ class SeqTaskInfo(Entry):
     classes: int = 1  # output classes (1 for regression)
     dims: int = 1  # input channels per time step
     min_length: int = 2
+    # The score of the best constant answer, i.e. chance: for regression the target's
+    # variance (the MSE of always answering its mean), else the accuracy of always naming
+    # the commonest class. Exact for the generator's distribution (tests check it on data).
+    chance: float = 0.5
     gen: SeqGen | None = None
 
 
@@ -149,6 +153,7 @@ SEQ_TASKS: Registry[SeqTaskInfo] = Registry(
             "Adding problem",
             "Two marked numbers in a long sequence: output their sum (chance MSE 0.167).",
             dims=2,
+            chance=ADDING_CHANCE_MSE,
             gen=_adding,
         ),
         SeqTaskInfo(
@@ -158,12 +163,14 @@ SEQ_TASKS: Registry[SeqTaskInfo] = Registry(
             task="multiclass",
             classes=COPY_SYMBOLS,
             dims=COPY_SYMBOLS + 1,
+            chance=1 / COPY_SYMBOLS,
             gen=_recall,
         ),
         SeqTaskInfo(
             "sine",
             "Next value of a sine",
             "A noisy sine, random frequency and phase: predict its next value.",
+            chance=0.5,  # sin of a uniform phase: variance 1/2
             gen=_sine,
             min_length=1,
         ),
@@ -171,6 +178,7 @@ SEQ_TASKS: Registry[SeqTaskInfo] = Registry(
             "sines",
             "Next value of a sum of sines",
             "Three sines summed: predict the next value.",
+            chance=3 * (1 / 3) ** 2 / 2,  # three independent sines of amplitude 1/3
             gen=_sines,
             min_length=1,
         ),

@@ -71,6 +71,7 @@ def _default_conv() -> list[ConvLayerSpec]:
 
 
 class CnnPart(FamilyPart):
+    data_fields: ClassVar[tuple[str, ...]] = ("dataset", "size", "classes", "samples", "noise")
     dataset: str = Field("digits", description="image dataset")
     size: int = Field(12, description="image side of generated shapes (12 or 16)")
     classes: int = Field(4, ge=MIN_CLASSES, le=10, description="shape classes (2-5); digits: 10")

@@ -41,6 +41,9 @@ class FamilyPart(_Model):
     # `train` fields this family starts from when the spec leaves them out (e.g. AdamW for
     # attention); Spec fills them in before validation, the spec's own values win.
     train_defaults: ClassVar[dict[str, Any]] = {}
+    # The part's fields that decide the examples themselves (not the net): members of a
+    # comparison that differ in one of them train on different data.
+    data_fields: ClassVar[tuple[str, ...]] = ()
 
     def task(self) -> str:
         """'binary', 'multiclass' or 'regression' (the loss registry's tasks)."""

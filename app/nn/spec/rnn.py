@@ -24,6 +24,7 @@ MAX_BATCH_CELLS = 1 << 23  # batch x T x hidden x layers of one training step (~
 
 
 class RnnPart(FamilyPart):
+    data_fields: ClassVar[tuple[str, ...]] = ("dataset", "length", "samples", "noise")
     bare_head: ClassVar[bool] = True  # Spec: no dense head layers unless asked (one Linear)
     dataset: str = Field("adding", description="which sequence task")
     length: int = Field(20, description="sequence length T (time steps)")

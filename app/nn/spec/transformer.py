@@ -23,6 +23,7 @@ FFN_ACTIVATIONS = ("relu", "gelu", "tanh", "silu")  # app.nn.models.transformer.
 
 
 class TransformerPart(FamilyPart):
+    data_fields: ClassVar[tuple[str, ...]] = ("dataset", "length", "symbols", "modulus", "examples")
     # What a transformer run trains with unless the spec says otherwise (Spec fills these
     # into `train` before validation): AdamW and batches of 32, the usual for attention.
     train_defaults: ClassVar[dict[str, Any]] = {

@@ -17,6 +17,7 @@ from app.runs.errors import Invalid, NotFound
 from app.settings import Settings
 from app.web.common.deps import client_id, get_app_settings, get_service, read_json
 from app.web.common.query_bounds import MAX_SEQ
+from app.web.compare.sweeps import sweep_of
 from app.web.hosting.ownership import check_owner
 from app.web.hosting.ratelimit import limit_creation
 
@@ -106,8 +107,13 @@ async def create_comparison(
 
 
 @router.get("/api/comparisons/{comparison_id}", tags=["comparisons"])
-async def get_comparison(comparison_id: str, request: Request) -> dict[str, Any]:
-    return await get_service(request).comparison(comparison_id)
+async def get_comparison(
+    comparison_id: str, request: Request, settings: Settings = Depends(get_app_settings)
+) -> dict[str, Any]:
+    """The comparison; `sweep`: members over several sequence lengths T read as one series
+    per model (score at each T, the first T it fails at), else null."""
+    view = await get_service(request).comparison(comparison_id)
+    return {**view, "sweep": sweep_of(view, settings.limits())}
 
 
 @router.get("/api/comparisons/{comparison_id}/events", tags=["comparisons"])

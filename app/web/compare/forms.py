@@ -20,6 +20,7 @@ from typing import Any
 from app.nn.choices.optimizers import OPTIMIZERS
 from app.nn.compare.plan import deep_merge, leaves, split_member
 from app.nn.compare.spec import MAX_MEMBERS, MIN_MEMBERS
+from app.nn.compare.sweep import PRESETS as SEQ_PRESETS
 from app.nn.compare.variants import Variant, resolve_family, variants
 from app.nn.spec.base import Limits
 from app.nn.spec.experiment import validate_spec
@@ -70,6 +71,16 @@ PRESETS: dict[str, tuple[str, Callable[[dict[str, Any]], list[Member]]]] = {
     ),
     "lr-sweep": ("Learning-rate sweep", _sweep),
 }
+# Presets of one family's bases (what they compare is the model; `max_len` the server's T).
+FAMILY_PRESETS = {"rnn": SEQ_PRESETS}
+
+
+def presets_for(base: dict[str, Any]) -> list[tuple[str, str]]:
+    """(key, label) of the presets a (resolved) base offers: its family's, then the rest."""
+    own = FAMILY_PRESETS.get(base.get("family", "mlp"), {})
+    return [(k, label) for k, (label, _) in own.items()] + [
+        (k, label) for k, (label, _) in PRESETS.items()
+    ]
 
 
 def resolved_base(base: Any, limits: Limits | None = None) -> dict[str, Any]:
@@ -228,10 +239,16 @@ def form_to_request(
     return request, action
 
 
-def apply_member_action(request: dict[str, Any], action: str, base: dict[str, Any]) -> bool:
+def apply_member_action(
+    request: dict[str, Any], action: str, base: dict[str, Any], limits: Limits | None = None
+) -> bool:
     """Add / remove a member, or load a preset; True if the action was one of these."""
     members: list[Member] = request["members"]
     name, _, arg = action.partition(":")
+    own = FAMILY_PRESETS.get(base.get("family", "mlp"), {})
+    if name == "preset" and arg in own:
+        request["members"] = own[arg][1](base, (limits or Limits()).max_seq_len)
+        return True
     if name == "add_member" and len(members) < MAX_MEMBERS:
         members.append(json.loads(json.dumps(members[-1])) if members else {"optimizer": {}})
         members[-1].pop("label", None)

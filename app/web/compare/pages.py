@@ -35,9 +35,11 @@ from app.web.compare.forms import (
     form_to_request,
     kept_text,
     members_to_values,
+    presets_for,
     request_from_specs,
     resolved_base,
 )
+from app.web.compare.sweeps import sweep_of
 from app.web.hosting.ownership import owns_quietly
 from app.web.hosting.ratelimit import check_create_rate, too_many_message
 from app.web.playground.forms import flatten, layer_count, spec_to_values
@@ -151,7 +153,7 @@ def form_state(request: Request, data: dict[str, Any]) -> tuple[dict[str, Any], 
     ctx.update(
         n_members=n,
         n_layers=layer_count(values),
-        presets=[(key, label) for key, (label, _) in PRESETS.items()],
+        presets=presets_for(resolved),
         member_optimizers=[
             choices.entry_or_default("optimizers", values.get(f"members.{i}.optimizer.name"))
             for i in range(n)
@@ -175,7 +177,9 @@ def compare_page(request: Request) -> Response:
         return RedirectResponse("/compare?" + default_query(request), status_code=307)
     data, notice = from_query(request)
     ctx, _ = form_state(request, data)
-    ctx.update(nav="compare", notice=notice, comparison=None, members=[], dims=2, message="")
+    ctx.update(
+        nav="compare", notice=notice, comparison=None, members=[], dims=2, message="", sweep=None
+    )
     return templates(request).TemplateResponse(request, "compare.html", ctx)
 
 
@@ -195,7 +199,8 @@ async def compare_form(request: Request) -> Response:
         return templates(request).TemplateResponse(
             request, "partials/_compare_form.html", ctx, status_code=422
         )
-    if action and not apply_member_action(data, action, _base_or_default(request, data)):
+    base = _base_or_default(request, data)
+    if action and not apply_member_action(data, action, base, limits(request)):
         apply_action(data["base"], action, random.Random())
     ctx, plan = form_state(request, data)
     headers = {"HX-Replace-Url": "/compare?" + url_of(plan)} if plan is not None else {}
@@ -229,7 +234,14 @@ def run_panel(
     if comparison is not None:
         dataset = comparison["spec"]["base"]["data"]["dataset"]
         dims = DATASETS[dataset].dims if dataset in DATASETS else 2
-    ctx = {"comparison": comparison, "members": members, "message": message, "dims": dims}
+    sweep = sweep_of(comparison, limits(request)) if comparison is not None else None
+    ctx = {
+        "comparison": comparison,
+        "members": members,
+        "message": message,
+        "dims": dims,
+        "sweep": sweep,
+    }
     return templates(request).TemplateResponse(
         request, "partials/_compare_run.html", ctx, status_code=status
     )

@@ -63,7 +63,11 @@
     stats.events += 1;
     if (!C) return;
     if (msg.type === "status") { onStatus(msg); return; }
-    if (msg.type === "summary") { C.summary = msg; renderTable(); return; }
+    if (msg.type === "summary") {
+      C.summary = msg; renderTable();
+      document.dispatchEvent(new CustomEvent("cmp:summary", { detail: msg }));  // sweep.js
+      return;
+    }
     const M = C.members[msg.member];
     if (!M) return;
     switch (msg.type) {

@@ -80,3 +80,17 @@ def test_running_targets_end_with_the_target_and_splits_are_in_order(task: str) 
     running = running_targets(task, data.train.x, data.train.y)
     assert running.shape == (30, 10)
     assert torch.allclose(running[:, -1], data.train.y, atol=1e-6)
+
+
+@pytest.mark.parametrize("task", SEQ_TASKS.keys())
+def test_each_tasks_chance_is_the_best_constant_answers_score_on_its_data(task: str) -> None:
+    """The registry's chance (what sweeps read scores against) against 20,000 drawn examples:
+    the targets' variance for regression, the commonest class's share otherwise."""
+    info = SEQ_TASKS[task]
+    _, y = gen(task, n=20_000, length=12, noise=0.2, seed=11)
+    if info.task == "regression":
+        empirical = float(((y - y.mean()) ** 2).mean())
+        assert empirical == pytest.approx(info.chance, rel=0.05)
+    else:
+        shares = torch.bincount(y.long(), minlength=info.classes).float() / len(y)
+        assert float(shares.max()) == pytest.approx(info.chance, abs=0.015)

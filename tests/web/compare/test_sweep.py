@@ -1,0 +1,113 @@
+"""Sequence-length sweeps through the real app (issue 18): the compare page's recurrent
+presets (RNN vs GRU vs LSTM, the T sweep) under the server's max T, and a sweep trained by
+the workers whose GET names each model's score at every T and the first T it fails at,
+checked against the member runs themselves."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+from app.nn.compare.sweep import SWEEP_LENGTHS, sweep_members
+from app.nn.data.sequences import SEQ_TASKS
+from app.nn.spec.experiment import validate_spec
+from tests.web.compare.test_api import comparison_events, wait_comparison
+from tests.web.compare.test_architectures import _form, post_form
+from tests.web.service import TERMINAL, app_client, make_settings
+
+BASE = {
+    "family": "rnn",
+    "seed": 4,
+    "rnn": {"dataset": "adding", "samples": 60, "hidden": 4},
+    "train": {"epochs": 2},
+}
+LINK = "fam=rnn&rnn=dataset:adding,samples:60,hidden:4&ep=2&s=4"
+
+
+def presets(page: str) -> list[str]:
+    return re.findall(r'data-preset="([^"]+)"', page)
+
+
+def test_recurrent_presets_fill_the_members_under_the_servers_max_t(tmp_path: Path) -> None:
+    with app_client(make_settings(tmp_path, max_seq_len=60)) as client:
+        page = client.get(f"/compare?{LINK}&m=-&m=-").text
+        assert presets(page)[:2] == ["cells", "length-sweep"]
+        assert "cells" not in presets(client.get("/compare?d=xor&m=-&m=-").text)
+        items = [(k, v) for k, v in _form(page) if k != "ui.action"]
+        posted = post_form(client, [*items, ("ui.action", "preset:length-sweep")])
+        assert posted.status_code == 200, posted.text
+        query = parse_qsl(urlsplit(posted.headers["hx-replace-url"]).query)
+        link = [v for k, v in query if k == "m"]
+        allowed = [t for t in SWEEP_LENGTHS if t <= 60]
+        assert len(link) == 2 * len(allowed)
+        for text, (cell, t) in zip(
+            link, [(c, t) for c in ("RNN", "LSTM") for t in allowed], strict=True
+        ):
+            assert f"label~{cell}" in text and text.endswith(f"T={t}"), text
+        # The page reopened from that link: every card keeps its cell and its length.
+        again = client.get(posted.headers["hx-replace-url"]).text
+        assert again.count('class="member"') == len(link)
+        kept = re.findall(r'class="kept"[^>]*>also: ([^<]*)', again)
+        assert kept[2] == "rnn.length=50, rnn.cell=rnn_tanh" and kept[5] == "rnn.length=50"
+        cells = post_form(client, [*items, ("ui.action", "preset:cells")])
+        trio = [
+            v for k, v in parse_qsl(urlsplit(cells.headers["hx-replace-url"]).query) if k == "m"
+        ]
+        assert [re.search(r"label~([^!]+)", m).group(1) for m in trio] == [  # type: ignore[union-attr]
+            "RNN (tanh)",
+            "GRU",
+            "LSTM",
+        ]
+
+
+def test_a_member_beyond_the_max_t_is_422_naming_its_length(tmp_path: Path) -> None:
+    with app_client(make_settings(tmp_path, max_seq_len=60)) as client:
+        body = {"base": BASE, "members": [{}, {"overrides": {"rnn": {"length": 61}}}]}
+        response = client.post("/api/comparisons", json=body)
+        assert response.status_code == 422, response.text
+        assert [e["field"] for e in response.json()["detail"]] == ["members.1.rnn.length"]
+
+
+def test_a_length_sweep_trains_and_names_where_each_model_fails(tmp_path: Path) -> None:
+    resolved = validate_spec(BASE).model_dump(mode="json")
+    members = sweep_members(resolved, 200)[::2]  # T = 10 and 50 for each cell: 4 members
+    with app_client(make_settings(tmp_path)) as client:
+        created = client.post("/api/comparisons", json={"base": BASE, "members": members})
+        assert created.status_code == 201, created.text
+        view = wait_comparison(client, created.json()["id"], TERMINAL)
+        assert view["status"] == "finished", view
+        assert "own data (another rnn.length)" in view["mode_reason"]
+        sweep = view["sweep"]
+        assert sweep["lengths"] == [10, 50] and sweep["metric"] == "mse"
+        chance = SEQ_TASKS["adding"].chance
+        assert sweep["chance"] == chance
+        # The oracle: each member run's own final test MSE and the rule (closer to chance
+        # than to perfect), and the length its data really has (its start event).
+        runs = [client.get(f"/api/runs/{m['run_id']}").json() for m in view["members"]]
+        starts = {
+            e["member"]: e["sequence"]["length"]
+            for e in comparison_events(client, view["id"])
+            if e["type"] == "start"
+        }
+        assert [s["label"] for s in sweep["outcome"]] == ["RNN (tanh)", "LSTM"]
+        for series in sweep["outcome"]:
+            first = None
+            for point in series["points"]:
+                i, t = point["member"], point["length"]
+                assert runs[i]["spec"]["rnn"]["length"] == t == starts[i]
+                mse = runs[i]["summary"]["final"]["test_rmse"] ** 2
+                assert math.isclose(point["score"], mse, rel_tol=1e-9)
+                assert point["fails"] == (mse > chance / 2)
+                if point["fails"] and first is None:
+                    first = t
+            assert series["fails_at"] == first
+        # A comparison over one length has no sweep.
+        other = client.post(
+            "/api/comparisons",
+            json={"base": BASE, "members": [{}, {"overrides": {"rnn": {"cell": "gru"}}}]},
+            params={"paused": True},
+        ).json()
+        assert client.get(f"/api/comparisons/{other['id']}").json()["sweep"] is None
+        client.post(f"/api/comparisons/{other['id']}/stop")
