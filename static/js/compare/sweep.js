@@ -42,16 +42,18 @@
     const result = outcome(rows), traces = [];
     const x = S.lengths, mse = S.metric === "mse";
     traces.push({ x, y: x.map(() => S.chance), name: "chance", mode: "lines", line: { color: "#999", dash: "dash", width: 1.5 }, hoverinfo: "name+y" });
-    traces.push({ x, y: x.map(() => S.threshold), name: "fails beyond", mode: "lines", line: { color: "#d62728", dash: "dot", width: 1 }, hoverinfo: "name+y" });
+    traces.push({ x, y: x.map(() => S.threshold), name: mse ? "fails above" : "fails below", mode: "lines", line: { color: "#d62728", dash: "dot", width: 1 }, hoverinfo: "name+y" });
     for (const s of result) {
       const color = colors[s.points[0].member] || "#333";
       traces.push({ x: s.points.map((p) => p.length), y: s.points.map((p) => p.score), name: s.label, mode: "lines+markers",
         line: { color, width: 2 }, connectgaps: true,
         marker: { size: s.points.map((p) => (p.fails ? 11 : 8)), symbol: s.points.map((p) => (p.fails ? "x" : "circle")), color } });
     }
-    const layout = { margin: { l: 56, r: 10, t: 10, b: 40 }, showlegend: true, legend: { orientation: "h", y: -0.25 },
+    const layout = { margin: { l: 56, r: 10, t: 28, b: 40 }, showlegend: true,
+      legend: { orientation: "h", x: 1, xanchor: "right", y: 1.02, yanchor: "bottom" },
       xaxis: { title: { text: "sequence length T" }, type: "log", tickvals: x, ticktext: x.map(String) },
-      yaxis: { title: { text: mse ? "test MSE" : "test accuracy" }, type: mse ? "log" : "linear", range: mse ? null : [0, 1.02], autorange: mse },
+      yaxis: { title: { text: mse ? "test MSE" : "test accuracy" }, type: mse ? "log" : "linear", range: mse ? null : [0, 1.02], autorange: mse,
+        dtick: mse ? "D2" : null },
       datarevision: stats.draws };
     Plotly.react("cmp-sweep", traces, layout, CFG);
     table(result);
