@@ -57,6 +57,16 @@ def test_choose_the_recurrent_family_play_and_watch_through_time(
     assert page.evaluate("document.getElementById('seq-grad').layout.yaxis.type") == "log"
     pred = page.evaluate("document.getElementById('seq-pred').data.map(t => t.y.length)")
     assert pred == [30, 30]
+    # Another test sequence, chosen while paused: the worker answers with its picture.
+    page.click("#btn-pause")
+    wait_js(page, "document.getElementById('status').dataset.status === 'paused'")
+    page.click("#seq-next")
+    wait_js(page, "window.__bpSeq.index === 1")
+    assert "sequence 2 of the test split" in page.inner_text("#seq-caption")
+    page.fill("#seq-index", "5")
+    page.dispatch_event("#seq-index", "change")
+    wait_js(page, "window.__bpSeq.index === 4")
+    page.click("#btn-play")
     # The shared charts follow the run: a curve per recurrent layer's weights.
     names = wait_js(
         page,

@@ -85,6 +85,16 @@ class SeqTrainer(Trainer):
         finally:
             self.hp["input_noise"] = noise
 
+    def set_hparams(self, **changes: Any) -> dict[str, Any]:
+        """The dense trainer's live changes plus view_input: the test sequence (index, clamped
+        to the split) whose hidden states, gates and answers the live views show."""
+        view = changes.pop("view_input", None)
+        applied = super().set_hparams(**changes) if changes else {}
+        if view is not None:
+            self.view_index = max(0, min(int(view), len(self.view_split) - 1))
+            applied["view_input"] = self.view_index
+        return applied
+
     @property
     def net(self) -> SeqNet:
         assert isinstance(self.model, SeqNet)

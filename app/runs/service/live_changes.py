@@ -33,7 +33,9 @@ BOUNDS: dict[str, tuple[float, float]] = {
 VIEW_BOUNDS: dict[str, tuple[float, float]] = {
     "temperature": (0.0, 5.0),  # transformer: the sampled continuation (0 = greedy)
     "example": (0, 3),  # transformer: which shown example the attention view reads
-    "view_input": (0, 1e6),  # cnn: the test image whose feature maps and saliency are drawn
+    # cnn: the test image whose feature maps and saliency are drawn; rnn: the test sequence
+    # whose hidden states, gates and answers over time are drawn
+    "view_input": (0, 1e6),
 }
 
 # View keys whose value is a list of numbers: key -> (exact length, low, high). The length

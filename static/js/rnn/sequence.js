@@ -7,7 +7,7 @@
   "use strict";
   const { $, CFG } = window.BP;
   // Read by the browser tests: pictures drawn, the step and gates of the last one.
-  const stats = BP.hook("__bpSeq", { pictures: 0, step: null, gates: [], length: 0, drawMs: 0 });
+  const stats = BP.hook("__bpSeq", { pictures: 0, step: null, gates: [], length: 0, index: 0, drawMs: 0 });
   const POS = [8, 119, 189], NEG = [245, 147, 34], MID = [238, 240, 242], GATE = [46, 125, 50];
   const GATE_NAMES = { i: "input gate i", f: "forget gate f", o: "output gate o", r: "reset gate r", z: "update gate z" };
   let latest = null, dirty = false, runId = null;
@@ -63,10 +63,12 @@
         xaxis: { title: { text: "time step t", standoff: 4 } },
         legend: { orientation: "h", x: 0, y: 0, xref: "container", yref: "container", yanchor: "bottom", font: { size: 10 } } }, CFG);
     }
+    const box = $("seq-index");
+    if (box && document.activeElement !== box) box.value = v.index + 1;
     const cap = $("seq-caption");
     if (cap) cap.textContent = `sequence ${v.index + 1} of the test split, T = ${v.length}` +
       (v.hidden_units > v.units ? `, first ${v.units} of ${v.hidden_units} units` : "") + ` · step ${msg.step}`;
-    Object.assign(stats, { pictures: stats.pictures + 1, step: msg.step, gates: names, length: v.length });
+    Object.assign(stats, { pictures: stats.pictures + 1, step: msg.step, gates: names, length: v.length, index: v.index });
     stats.drawMs += performance.now() - began;
   }
 
@@ -76,11 +78,34 @@
     requestAnimationFrame(frame);
   }
 
+  // ---- the chosen sequence: a live change (view_input) the worker answers with a picture ----
+  let count = 0;  // sequences in the split the views read (the start record's sizes)
+  function choose(n) {
+    const box = $("seq-index");
+    const i = Math.max(1, Math.min(count || 1, Math.round(n) || 1));
+    box.value = i;
+    if (!runId) return;
+    fetch(`/api/v1/runs/${runId}`, {
+      method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ view_input: i - 1 }),
+    }).then((r) => (r.ok ? null : r.json().then((b) => { stats.error = BP.detail(b); })))
+      .catch((e) => { stats.error = String(e); });
+  }
+  function wire() {
+    if (!$("seq-index")) return;
+    $("seq-index").addEventListener("change", () => choose(Number($("seq-index").value)));
+    $("seq-prev").addEventListener("click", () => choose(Number($("seq-index").value) - 1));
+    $("seq-next").addEventListener("click", () => choose(Number($("seq-index").value) + 1));
+  }
+
   BP.listen("run-socket", (msg) => {
+    if (msg.type === "start" && msg.sequence && msg.sizes) {
+      count = msg.sizes.test || msg.sizes.train || 0;
+      if ($("seq-index")) $("seq-index").max = count;
+    }
     if (msg.type === "snapshot" && msg.sequence) {
       if (msg.run_id !== runId) { runId = msg.run_id; document.querySelectorAll("#seq-gates figure").forEach((f) => f.remove()); }
       latest = msg; dirty = true;
     }
   });
-  document.addEventListener("DOMContentLoaded", () => requestAnimationFrame(frame));
+  document.addEventListener("DOMContentLoaded", () => { wire(); requestAnimationFrame(frame); });
 })();

@@ -14,6 +14,7 @@ from app.nn.choices.cells import CELLS
 from app.nn.models.rnn import build_seqnet
 from app.nn.spec.experiment import validate_spec
 from app.nn.training.basics import derived_seeds
+from app.nn.data.sequences import running_targets
 from app.nn.training.sequences import SeqTrainer, build_seq_data, output_width
 from tests.nn.util import merge
 
@@ -131,3 +132,19 @@ def test_input_noise_jitters_the_sequences_and_live_hparams_still_apply() -> Non
     b = [r["loss"] for r in noisy.records() if r["kind"] == "step"]
     assert a[0] != b[0] and noisy.hp["input_noise"] == 0.5  # the first batch is jittered
     assert make().set_hparams(lr=0.5) == {"lr": 0.5}
+
+
+def test_view_input_chooses_the_test_sequence_the_live_views_show() -> None:
+    """The live change view_input picks the sequence (clamped to the test split); the
+    views' right answers are that sequence's running targets, its last one its label."""
+    trainer = make(rnn={"dataset": "adding", "length": 12, "samples": 60})
+    split = trainer.view_split
+    assert trainer.set_hparams(view_input=7) == {"view_input": 7}
+    view = trainer.snapshot()["sequence"]
+    assert view["index"] == 7
+    want = running_targets("adding", split.x[7:8], split.y[7:8])[0]
+    assert view["target"] == pytest.approx(want.tolist(), abs=1e-3)
+    assert view["target"][-1] == pytest.approx(float(split.y[7]), abs=1e-3)
+    applied = trainer.set_hparams(view_input=10**6, lr=0.05)
+    assert applied == {"lr": 0.05, "view_input": len(split) - 1}
+    assert trainer.snapshot()["sequence"]["index"] == len(split) - 1

@@ -21,7 +21,8 @@ from app.runs.kinds.base import POLL_INTERVAL, JobChannel, ParentGone
 from app.runs.kinds.run import artifacts as worker_ops
 
 # Live changes of what a family's views look at (app.nn.training.cnn: a test image or a
-# drawn one): answered with a picture at once, also while paused.
+# drawn one; app.nn.training.sequences: a test sequence): answered with a picture at once,
+# also while paused.
 VIEW_INPUTS = {"view_input", "view_pixels"}
 
 
