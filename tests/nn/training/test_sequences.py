@@ -11,10 +11,10 @@ import torch
 import torch.nn.functional as F
 
 from app.nn.choices.cells import CELLS
+from app.nn.data.sequences import running_targets
 from app.nn.models.rnn import build_seqnet
 from app.nn.spec.experiment import validate_spec
 from app.nn.training.basics import derived_seeds
-from app.nn.data.sequences import running_targets
 from app.nn.training.sequences import SeqTrainer, build_seq_data, output_width
 from tests.nn.util import merge
 
