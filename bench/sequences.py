@@ -11,8 +11,14 @@
 4. With `--sweep`: the T sweep. Each cell on the adding problem at T = 10, 20, 50, 100 for
    `--sweep-epochs` epochs (1,000 sequences): the test MSE at each length, and the first
    length at which a cell stays above 0.05 (where it "fails").
+5. With `--page`: the playground's frame rate in headless Chromium against a real server
+   (bench/live.py's): an LSTM of 32 units on the adding problem at T=50 and T=200, played
+   at the page's default pace; over `--seconds`, the through-time pictures drawn per second
+   (hidden state, gates, ||dL/dh_t||, the answer), the animation frames per second and the
+   milliseconds one picture takes to draw.
 One torch thread, as a worker; the machine's load is printed (a shared machine slows all).
-Run: nice .venv/bin/python bench/sequences.py [--cap 240] [--cells lstm,rnn_tanh] [--json]
+Run: nice .venv/bin/python bench/sequences.py [--cap 240] [--cells lstm,rnn_tanh] [--page]
+[--json]
 """
 
 from __future__ import annotations
@@ -106,6 +112,56 @@ def sweep(cells: list[str], epochs: int) -> list[dict[str, Any]]:
     return rows
 
 
+PAGE_READ = """(() => { const s = window.__bpSeq || {};
+  return { t: performance.now(), pictures: s.pictures || 0, drawMs: s.drawMs || 0,
+           frames: window.__frames || 0 }; })()"""
+COUNT_FRAMES = "(() => { window.__frames = 0; const f = () => { window.__frames += 1;"
+COUNT_FRAMES += " requestAnimationFrame(f); }; requestAnimationFrame(f); })()"
+
+
+def page_rates(lengths: tuple[int, ...], seconds: float) -> list[dict[str, Any]]:
+    """The playground's through-time views while an LSTM trains (see the module docstring)."""
+    from playwright.sync_api import sync_playwright
+
+    from bench.live import CHROMIUM, FLAGS, ROOT, Server
+
+    server = Server(ROOT, workers=1)
+    rows = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+            for length in lengths:
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.add_init_script(COUNT_FRAMES)
+                page.goto(f"{server.http}/?fam=rnn&rnn=length:{length},samples:2000&ep=1000")
+                page.wait_for_selector("#sequence-card", timeout=30_000)
+                page.wait_for_timeout(500)
+                page.click("#btn-play")
+                deadline = time.monotonic() + 60  # (the page's CSP refuses wait_for_function)
+                while page.evaluate(PAGE_READ)["pictures"] < 2:
+                    if time.monotonic() > deadline:
+                        raise SystemExit(f"T={length}: no picture within 60 s of Play")
+                    page.wait_for_timeout(50)
+                a = page.evaluate(PAGE_READ)
+                page.wait_for_timeout(seconds * 1000)
+                b = page.evaluate(PAGE_READ)
+                page.request.post(f"{server.http}/api/runs/{page.input_value('#run-id')}/stop")
+                page.close()
+                dt, drawn = (b["t"] - a["t"]) / 1000, b["pictures"] - a["pictures"]
+                rows.append(
+                    {
+                        "T": length,
+                        "pictures_per_s": round(drawn / dt, 1),
+                        "display_fps": round((b["frames"] - a["frames"]) / dt, 1),
+                        "ms_per_picture": round((b["drawMs"] - a["drawMs"]) / max(drawn, 1), 2),
+                    }
+                )
+            browser.close()
+    finally:
+        server.close()
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cap", type=float, default=240.0, help="seconds per adding run")
@@ -113,6 +169,8 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=60, help="steps timed per speed figure")
     parser.add_argument("--sweep", action="store_true", help="also the T sweep (slow)")
     parser.add_argument("--sweep-epochs", type=int, default=30)
+    parser.add_argument("--page", action="store_true", help="also the page's frame rate")
+    parser.add_argument("--seconds", type=float, default=5.0, help="seconds per page figure")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -145,6 +203,13 @@ def main() -> int:
         out["sweep"] = sweep(list(CELLS), args.sweep_epochs)
         for row in out["sweep"]:
             print(f"sweep {row['cell']:9s} first T with test MSE > 0.05: {row['fails_at']}")
+    if args.page:
+        out["page"] = page_rates((50, 200), args.seconds)
+        for row in out["page"]:
+            print(
+                f"page T={row['T']:<3d} LSTM 32 units: {row['pictures_per_s']} pictures/s, "
+                f"{row['display_fps']} frames/s, {row['ms_per_picture']} ms per picture"
+            )
     out["load_after"] = os.getloadavg()
     if args.json:
         print(json.dumps(out))

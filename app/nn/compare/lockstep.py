@@ -152,6 +152,10 @@ class Tracker:
             if rec["status"] == "diverged":
                 row["diverged"], row["diverged_at"] = True, rec["step"]
 
+    def set_reason(self, member: int, reason: str) -> None:
+        """Why a member ended, as its runner knows it (the engine only sees "stopped")."""
+        self.rows[member]["reason"] = reason
+
     def _eval(self, row: Record, rec: Record) -> None:
         train_loss = rec["train"]["loss"]
         if row["target_loss"] is None:  # first evaluation = the shared initial loss

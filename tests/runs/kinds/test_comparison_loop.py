@@ -95,6 +95,8 @@ def test_paused_step_n_moves_every_member_n_steps_then_stop_member_then_all() ->
     ]
     assert any(e["type"] == "hparams" and e["member"] == 0 for e in events)
     assert events[-1]["status"] == "stopped"
+    rows = events[-1]["summary"]["members"]
+    assert [r["reason"] for r in rows] == ["stopped by the user", "enough", "stopped by the user"]
 
 
 def test_a_member_event_becomes_its_run_event_by_splicing_bytes() -> None:
@@ -181,3 +183,16 @@ def test_step_keeps_sequential_members_in_step() -> None:
     assert events[-1]["summary"]["mode"] == "sequential"
     ends = [e["summary"]["step"] for e in events if e["type"] == "end"]
     assert ends[0] == ends[1] and 5 <= ends[0] <= 6  # (member 0 may have stepped once at start)
+
+
+def test_the_summary_rows_say_why_members_stopped() -> None:
+    """The time cap is the reason in the final table too, not the engine's "stopped by the
+    user" (a member's own stop: see the paused test)."""
+    spec = job({"base": BASE, "members": MEMBERS})
+    spec["options"]["max_seconds"] = 0.0  # the first check ends it
+    chan = ScriptedChannel([])
+    loop_for(spec, chan).run()
+    last = chan.events()[-1]
+    cap = "stopped: a comparison may train for at most 0 s"
+    assert last["status"] == "stopped" and last["reason"] == cap
+    assert [r["reason"] for r in last["summary"]["members"]] == [cap] * 3

@@ -252,6 +252,7 @@ class ComparisonLoop(RunLoop):
         status, reason = rec["status"], rec["reason"]
         if status == "stopped":
             reason = self.reasons.get(m) or self.stop_reason or reason
+            self.trainer.tracker.set_reason(m, reason)  # the summary table says it too
         summary = summary_of(rec, status, reason)
         fields = {"status": status, "reason": reason, "summary": summary}
         self.emit_member("end", m, fields, **fields)
