@@ -63,3 +63,18 @@ def test_the_length_sweep_preset_trains_and_shows_where_each_model_fails(
     assert [t[0] for t in traces] == ["chance", "fails above", "RNN (tanh)", "LSTM"]
     assert all(t[1] == [10, 25, 50, 100] for t in traces)
     page.locator("#cmp-sweep-card").screenshot(path=str(artifacts / "compare-sweep.png"))
+
+
+def test_the_playgrounds_compare_link_opens_this_experiments_cells(
+    page: Any, server: LiveServer
+) -> None:
+    page.goto(f"{server.http}/?fam=rnn&rnn=dataset:parity,length:6,samples:40&ep=1")
+    page.select_option("select[name='rnn.cell']", "gru")  # the link follows the form
+    wait_js(page, "location.search.includes('cell:gru')")
+    page.click("a[data-cmp-preset='cells']")
+    page.wait_for_url(lambda url: "/compare?" in url and "m=" in url)
+    assert page.locator(".member").count() == 3
+    assert page.input_value("select[name='rnn.dataset']") == "parity"
+    assert page.input_value("input[name='rnn.length']") == "6"
+    labels = page.eval_on_selector_all(".member-label", "els => els.map(e => e.value)")
+    assert labels == ["RNN (tanh)", "GRU", "LSTM"]

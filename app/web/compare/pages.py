@@ -76,12 +76,15 @@ def url_of(plan: Plan) -> str:
 
 
 def from_query(request: Request) -> tuple[dict[str, Any], str]:
-    """The comparison in the page URL (a link or a lesson), or the default and why."""
+    """The comparison in the page URL (a link, a lesson, or an experiment's query with
+    `preset=<key>`: the playground's "compare" links), or the default and why."""
     items = parse_qsl(request.url.query, keep_blank_values=True)
-    lesson = dict(items).get("lesson")
+    lesson, preset = dict(items).get("lesson"), dict(items).get("preset")
     try:
         if lesson is not None:
             return from_lesson(request, lesson)
+        if preset is not None:
+            return from_preset(request, [(k, v) for k, v in items if k != "preset"], preset)
         parsed = from_items(items)
         base = validate_spec(parsed["base"], limits(request)).model_dump(mode="json")
         members = []
@@ -100,6 +103,19 @@ def from_query(request: Request) -> tuple[dict[str, Any], str]:
             _text(exc) if isinstance(exc, ValidationError | PlanInvalid) else str(exc).strip("'\"")
         )
         return DEFAULT, f"This link could not be opened ({detail}); showing the default comparison."
+
+
+def from_preset(
+    request: Request, items: list[tuple[str, str]], key: str
+) -> tuple[dict[str, Any], str]:
+    """An experiment (its compact query) as the base of one of its presets' members."""
+    base = validate_spec(from_items(items)["base"], limits(request)).model_dump(mode="json")
+    data: dict[str, Any] = {"base": base, "members": []}
+    if not apply_member_action(data, f"preset:{key}", base, limits(request)):
+        offered = ", ".join(k for k, _ in presets_for(base))
+        raise ValueError(f"unknown preset {key!r}; this experiment offers {offered}")
+    validate_plan(data, limits(request))
+    return data, ""
 
 
 def from_lesson(request: Request, slug: str) -> tuple[dict[str, Any], str]:
@@ -176,6 +192,8 @@ def compare_page(request: Request) -> Response:
     if not request.url.query:  # the default comparison, spelled out in the address bar
         return RedirectResponse("/compare?" + default_query(request), status_code=307)
     data, notice = from_query(request)
+    if "preset" in request.query_params and not notice:  # spelled out as a link too
+        return RedirectResponse("/compare?" + url_of(validate_plan(data, limits(request))), 307)
     ctx, _ = form_state(request, data)
     ctx.update(
         nav="compare", notice=notice, comparison=None, members=[], dims=2, message="", sweep=None

@@ -91,6 +91,14 @@
       .catch((e) => { stats.error = String(e); });
   }
   function wire() {
+    // The compare links carry the experiment as it is now (the address bar follows the form).
+    document.addEventListener("click", (e) => {
+      const a = e.target.closest && e.target.closest("a[data-cmp-preset]");
+      if (!a) return;
+      const q = new URLSearchParams(location.search);
+      q.set("preset", a.dataset.cmpPreset);
+      a.href = `/compare?${q.toString()}`;
+    }, true);
     if (!$("seq-index")) return;
     $("seq-index").addEventListener("change", () => choose(Number($("seq-index").value)));
     $("seq-prev").addEventListener("click", () => choose(Number($("seq-index").value) - 1));

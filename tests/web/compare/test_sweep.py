@@ -5,6 +5,7 @@ checked against the member runs themselves."""
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from pathlib import Path
@@ -111,3 +112,23 @@ def test_a_length_sweep_trains_and_names_where_each_model_fails(tmp_path: Path) 
         ).json()
         assert client.get(f"/api/comparisons/{other['id']}").json()["sweep"] is None
         client.post(f"/api/comparisons/{other['id']}/stop")
+
+
+def test_an_experiment_query_with_a_preset_opens_as_that_comparison(tmp_path: Path) -> None:
+    """The playground's compare links: /compare?<the experiment>&preset=<key> answers with
+    the comparison's own link (base = the experiment, members = the preset's)."""
+    query = "fam=rnn&rnn=dataset:parity,length:6,samples:40&ep=1&s=3"
+    with app_client(make_settings(tmp_path)) as client:
+        response = client.get(f"/compare?{query}&preset=length-sweep", follow_redirects=False)
+        assert response.status_code == 307
+        link = response.headers["location"]
+        items = parse_qsl(urlsplit(link).query)
+        assert "preset" not in dict(items) and dict(items)["s"] == "3"
+        assert "dataset:parity" in dict(items)["rnn"]
+        members = [v for k, v in items if k == "m"]
+        assert len(members) == 2 * len(SWEEP_LENGTHS)
+        page = client.get(link).text
+        assert page.count('class="member"') == len(members) and "could not be opened" not in page
+        # A preset the experiment does not offer: the default comparison and why.
+        page = html.unescape(client.get("/compare?d=xor&preset=cells").text)
+        assert "could not be opened (unknown preset 'cells'; this experiment offers" in page
