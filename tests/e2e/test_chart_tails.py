@@ -1,4 +1,4 @@
-"""The training curves' live tails (static/js/playground/tail.js): new points are stroked
+"""The training curves' live tails (static/js/chart_tail.js): new points are stroked
 on a canvas over the plot at Plotly's own coordinates between syncs, every point reaches
 Plotly, a finished run's axes fit its data, and a range the user zoomed to is kept."""
 

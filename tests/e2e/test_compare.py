@@ -98,3 +98,26 @@ def test_race_page_draws_trajectories_from_a_clicked_start(
     wait_js(page, DONE.format("race-status"), 60_000)
     wait_js(page, "document.querySelectorAll('#race-table tbody tr').length === 4")
     page.screenshot(path=str(artifacts / "race-finished.png"), full_page=True)
+
+
+def test_the_default_comparison_trains_until_paused_at_the_pages_pace(
+    page: Any, server: LiveServer
+) -> None:
+    page.goto(server.http + "/compare")
+    page.click("#cmp-play")
+    wait_js(page, "parseInt(document.getElementById('cmp-epoch').textContent) >= 20", 60_000)
+    t0, e0 = page.evaluate(
+        "[performance.now(), parseFloat(document.getElementById('cmp-epoch').textContent)]"
+    )
+    page.wait_for_timeout(2000)
+    t1, e1, status = page.evaluate(
+        "[performance.now(), parseFloat(document.getElementById('cmp-epoch').textContent),"
+        " document.getElementById('cmp-status').dataset.status]"
+    )
+    assert status == "running"  # no epoch budget ran out
+    rate = (e1 - e0) / ((t1 - t0) / 1000)
+    assert 0 < rate <= 120 * 1.25, rate  # the page's pace (PAGE_PACE), not the engine's
+    # The curves' newest points are on the canvas tail over the loss chart.
+    wait_js(page, "!!document.querySelector('#cmp-loss canvas.chart-tail')", 10_000)
+    page.click("#cmp-pause")
+    wait_js(page, "document.getElementById('cmp-status').dataset.status === 'paused'")

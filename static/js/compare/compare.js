@@ -9,6 +9,7 @@
   const hidden = new Set();  // member indexes hidden from every view (legend toggle)
   let C = null;
   let dirty = false;
+  let version = 0;  // bumps when the curves must be rebuilt (options, halving, legend, status)
   const dirtyPictures = new Set();
 
   function fresh(id, members) {
@@ -28,19 +29,20 @@
     if (m.steps > 0 || !st.step.length) {
       st.step.push(m.step); st.epoch.push(m.epoch);
       (m.grad_w || []).forEach((g, i) => { (st.grad[i] = st.grad[i] || []); while (st.grad[i].length < st.step.length - 1) st.grad[i].push(null); st.grad[i].push(g); });
-      if (st.step.length > MAX_POINTS) { st.step = half(st.step); st.epoch = half(st.epoch); st.grad = st.grad.map(half); }
+      if (st.step.length > MAX_POINTS) { st.step = half(st.step); st.epoch = half(st.epoch); st.grad = st.grad.map(half); version += 1; }
     }
     if (m.eval) {
       const E = M.evals, ev = m.eval;
       E.step.push(ev.step); E.epoch.push(ev.epoch);
       E.train.push(ev.train ? ev.train.loss : null); E.val.push(ev.val ? ev.val.loss : null);
-      if (E.step.length > MAX_POINTS) for (const k of Object.keys(E)) E[k] = half(E[k]);
+      if (E.step.length > MAX_POINTS) { for (const k of Object.keys(E)) E[k] = half(E[k]); version += 1; }
     }
     if (m.step >= C.lastStep) { C.lastStep = m.step; C.lastEpoch = m.epoch; }
     dirty = true;
   }
 
   function onStatus(ev) {
+    if (C.status !== ev.status) { version += 1; dirty = true; }  // paused or ended: axes fit the data
     C.status = ev.status;
     const st = ev.status, el = $("cmp-status");
     el.textContent = st + (st === "queued" && ev.position ? ` #${ev.position}` : "");
@@ -100,12 +102,13 @@
       M.steps.grad.forEach((g, l) => grad.push({ x: M.steps[x], y: g, name: `${M.label} ${names[l] || "layer " + (l + 1)}`, mode: "lines",
         line: { color: M.color, width: 1.5, dash: DASH[l % DASH.length] }, meta: M.index }));
     }
-    // The series grow in place: datarevision tells Plotly.react the data changed.
-    Plotly.react("cmp-loss", loss, Object.assign(layout("Loss (train solid, val dashed)", logy), { datarevision: stats.frames }), CFG);
-    Plotly.react("cmp-grad", grad, Object.assign(layout("Gradient norm per layer", true), { datarevision: stats.frames }), CFG);
+    // New points go on each chart's canvas tail; Plotly syncs now and then (chart_tail.js).
+    const o = { version, growing: C.status === "running", now: performance.now(), maySync: true, config: CFG };
+    const drew = BPTail.update($("cmp-loss"), loss, layout("Loss (train solid, val dashed)", logy), o)
+      + BPTail.update($("cmp-grad"), grad, layout("Gradient norm per layer", true), o);
     $("cmp-step-count").textContent = C.lastStep;
     $("cmp-epoch").textContent = Math.floor(C.lastEpoch);
-    stats.frames += 1;
+    if (drew) stats.frames += 1;
   }
 
   // ---- small multiples ----------------------------------------------------------------
@@ -212,7 +215,7 @@
         b.setAttribute("aria-pressed", hidden.has(M.index) ? "false" : "true");
         const card = document.querySelector(`.multiple[data-member="${M.index}"]`);
         if (card) card.hidden = hidden.has(M.index);
-        dirty = true; renderTable();
+        version += 1; dirty = true; renderTable();
       });
       box.append(b);
     }
@@ -228,7 +231,8 @@
     let members = [];
     try { members = JSON.parse(t.dataset.members || "[]"); } catch (_) { members = []; }
     C = id ? fresh(id, members) : null;
-    if (window.Plotly) ["cmp-loss", "cmp-grad"].forEach((p) => $(p) && Plotly.purge(p));
+    if (window.Plotly) ["cmp-loss", "cmp-grad"].forEach((p) => { if ($(p)) { BPTail.forget($(p)); Plotly.purge(p); } });
+    version += 1;
     if ($("cmp-boundaries")) $("cmp-boundaries").replaceChildren();
     pictureCard(true);
     renderLegend(); renderTable();
@@ -245,7 +249,7 @@
   document.addEventListener("htmx:after:swap", attach);
   document.addEventListener("DOMContentLoaded", () => {
     attach();
-    for (const id of ["cmp-logy", "cmp-xaxis"]) $(id) && $(id).addEventListener("change", () => { dirty = true; });
+    for (const id of ["cmp-logy", "cmp-xaxis"]) $(id) && $(id).addEventListener("change", () => { version += 1; dirty = true; });
     requestAnimationFrame(frame);
   });
 })();

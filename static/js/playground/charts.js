@@ -2,14 +2,13 @@
 // counters, the output picture (boundary.js) and the network diagram (network.js).
 // Frames only update state; one requestAnimationFrame loop draws what changed since the
 // last animation frame: the newest picture, the curves' new points (on each chart's canvas
-// tail, tail.js; Plotly syncs take turns within a time budget) and the counters. Shared
+// tail, chart_tail.js; Plotly syncs take turns within a time budget) and the counters. Shared
 // bits: static/js/core.js.
 (function () {
   "use strict";
   const { $, COLORS, SPLITS, MAX_POINTS, CFG, half } = window.BP;
   const DIVERGED_HELP = " The updates overshot: lower the learning rate, add gradient clipping or normalisation.";
   const BUDGET_MS = 8;    // Plotly syncs per animation frame (at least one)
-  const SYNC_MS = 1000;   // a chart's canvas tail goes into Plotly at least this often
   const CHARTS = ["chart-loss", "chart-acc", "chart-grad", "chart-ratio", "chart-lr"];
   // Read by the browser tests and bench/live.py: frames = chart redraws, pictures = output
   // pictures drawn, firstFrameAt = the first visible update after Play (playAt).
@@ -19,7 +18,6 @@
   // The browser tests compare what a chart shows with the curves it should show.
   BP.hook("__bpCharts", { traces: (id) => (S ? series(id)[0] : []) });
   let gen = 0;            // bumps when drawn series must be rebuilt (options, halving, new run)
-  const drawn = {};       // chart id -> {gen, keys, lengths} of what Plotly shows
   let turn = 0;           // the chart whose sync goes first
   // A view the model family does not draw is in a hidden card (templates/playground.html).
   const shown = (id) => { const e = $(id); return !!e && !e.closest("[hidden]"); };
@@ -125,33 +123,12 @@
     return [[{ key: "lr", x, y: st.lr, name: "lr", line: { color: "#9467bd" } }],
       layout("Learning rate", { showlegend: false, yaxis: { type: "linear", rangemode: "tozero" } })];
   }
-  // Bring one chart up to date. New points go on its canvas tail (tail.js) while they fit
-  // its axes; a sync (Plotly.react of every point, axes with headroom) when they do not,
-  // when the traces or options changed, or when the tail is older than SYNC_MS (hover and
-  // the legend then see every point). Returns 0 (nothing new), 1 (tail) or 2 (synced).
+  // Bring one chart up to date (chart_tail.js): 0 nothing new, 1 its canvas tail, 2 a Plotly sync.
   function drawChart(id, now, maySync) {
     const el = $(id);
     if (!el) return 0;
     const [traces, lay] = series(id);
-    const keys = traces.map((t) => t.key).join(",");
-    const d = drawn[id];
-    // Nothing to show: the chart is left as it is (blank after a new run's purge). An empty
-    // Plotly plot costs as much as a full one (~50 ms), and a new run's first frames are
-    // for its first picture.
-    if (!traces.some((t) => t.x.length > 0)) return 0;
-    let tail = null;
-    if (d && d.gen === gen && d.keys === keys && el.data) {
-      tail = BPTail.draw(el, traces);
-      if (!tail.pending) return 0;
-      if (!tail.outside && now - d.at < SYNC_MS) return tail.fresh ? 1 : 0;
-    }
-    if (!maySync) return tail && tail.fresh ? 1 : 0;
-    // Copies: Plotly may keep the arrays it is given, never our state.
-    const data = traces.map(({ key, ...t }) => Object.assign(t, { x: t.x.slice(), y: t.y.slice() }));
-    Plotly.react(el, data, BPTail.layout(el, lay, traces, S.running), CFG);
-    BPTail.synced(el, traces);
-    drawn[id] = { gen, keys, at: now };
-    return 2;
+    return BPTail.update(el, traces, lay, { version: gen, growing: S.running, now, maySync, config: CFG });
   }
   // Every frame each chart's tail follows the new points; Plotly syncs, the costly part,
   // take turns: at least one a frame, more while the frame's budget lasts.
@@ -286,7 +263,7 @@
     const runId = transport ? transport.dataset.run : "";
     if (!S || S.runId !== runId) {
       S = fresh(runId);
-      CHARTS.forEach((id) => { BPTail.forget($(id)); if (window.Plotly && $(id)) Plotly.purge(id); delete drawn[id]; });
+      CHARTS.forEach((id) => { BPTail.forget($(id)); if (window.Plotly && $(id)) Plotly.purge(id); });
       if (window.BPBoundary) BPBoundary.reset(true);
       if (runId) stats.playAt = stats.playAt || performance.now();
       gen += 1;

@@ -153,5 +153,30 @@
     return out;
   }
 
-  window.BPTail = { draw, synced, layout, forget, ranges };
+  // Bring a chart up to date: new points on its tail while they fit its axes; a sync
+  // (Plotly.react of every point) when they do not, when the traces or `o.version` (the
+  // caller's options, a halving of the series) changed, or when the tail is older than
+  // SYNC_MS (hover and the legend then see every point). `o`: {version, growing (the run
+  // trains: headroom), now, maySync, config}. Returns 0 (nothing new), 1 (tail) or 2 (sync).
+  const SYNC_MS = 1000;
+  function update(el, traces, lay, o) {
+    // Empty series: left as it is (blank after a new run's purge); an empty Plotly plot
+    // costs as much as a full one (~50 ms). No traces at all (all hidden) is drawn.
+    if (traces.length && !traces.some((t) => t.x.length > 0)) return 0;
+    const keys = traces.map((t) => (t.key === undefined ? t.name : t.key)).join("\u0001");
+    const st = el.__tail;
+    if (st && st.version === o.version && st.keys === keys && el.data) {
+      const r = draw(el, traces);
+      if (!r.pending) return 0;
+      if ((!r.outside && o.now - st.at < SYNC_MS) || !o.maySync) return r.fresh ? 1 : 0;
+    } else if (!o.maySync) return 0;
+    // Copies: Plotly may keep the arrays it is given, never the caller's state.
+    const data = traces.map(({ key, ...t }) => Object.assign(t, { x: t.x.slice(), y: t.y.slice() }));
+    Plotly.react(el, data, layout(el, lay, traces, o.growing), o.config);
+    synced(el, traces);
+    Object.assign(el.__tail, { version: o.version, keys, at: o.now });
+    return 2;
+  }
+
+  window.BPTail = { update, forget };
 })();
