@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.nn.choices.optimizers import OPTIMIZERS
-from app.nn.compare.plan import deep_merge, leaves, split_member
+from app.nn.compare.plan import deep_merge, fragment, leaves, split_member
 from app.nn.compare.spec import MAX_MEMBERS, MIN_MEMBERS
 from app.nn.compare.sweep import PRESETS as SEQ_PRESETS
 from app.nn.compare.variants import Variant, resolve_family, variants
@@ -31,6 +31,7 @@ Member = dict[str, Any]
 KEEP = "keep"  # the model select: the member's overrides as they are (a link's, a lesson's)
 NUMBERS = ("batch_size", "l1", "l2", "weight_decay")  # "" = the base's value
 KEPT = ("grad_clip", "overrides")
+LENGTH = "rnn.length"  # a recurrent member's own T: a card field beside its model choice
 
 
 def _sgd_family(base: dict[str, Any]) -> float:
@@ -121,6 +122,17 @@ def model_choice(
     return KEEP
 
 
+def split_length(base: dict[str, Any], overrides: Any) -> tuple[Any, Any]:
+    """(the overrides without rnn.length, that length or None) for a recurrent base; what
+    is left is cut to where it differs from the base (a preset's "cell": the base's own)."""
+    rnn = overrides.get("rnn") if isinstance(overrides, dict) else None
+    if base.get("family") != "rnn" or not isinstance(rnn, dict) or "length" not in rnn:
+        return overrides, None
+    rest = {k: v for k, v in overrides.items() if k != "rnn"}
+    rest["rnn"] = {k: v for k, v in rnn.items() if k != "length"}
+    return fragment(base, deep_merge(base, rest)), rnn["length"]
+
+
 def members_to_values(
     members: list[Member], base: dict[str, Any] | None = None, limits: Limits | None = None
 ) -> dict[str, Any]:
@@ -130,8 +142,10 @@ def members_to_values(
     offered = variants(base) if base else []
     for i, m in enumerate(members):
         p = f"members.{i}."
-        choice = model_choice(base, m.get("overrides"), offered, limits) if base else KEEP
+        ov, length = split_length(base, m.get("overrides")) if base else (m.get("overrides"), None)
+        choice = model_choice(base, ov, offered, limits) if base else KEEP
         values[p + "model"] = choice
+        values[p + LENGTH] = "" if length is None else length
         opt = dict(m.get("optimizer") or {})
         values[p + "label"] = m.get("label") or ""
         values[p + "optimizer.name"] = opt.pop("name", "sgd")
@@ -142,7 +156,9 @@ def members_to_values(
         for key in NUMBERS:
             value = m.get(key)
             values[p + key] = "" if value is None else value
-        keep = {k: m[k] for k in KEPT if k in m and (k != "overrides" or choice == KEEP)}
+        keep = {k: m[k] for k in KEPT if k in m and k != "overrides"}
+        if ov and choice == KEEP:
+            keep["overrides"] = ov
         if len(schedule) > 1:  # a schedule with parameters (a lesson's)
             keep["schedule"] = schedule
         values[p + "keep"] = json.dumps(keep) if keep else ""
@@ -209,6 +225,9 @@ def _member_from_values(values: dict[str, str], offered: dict[str, Variant]) -> 
         member.pop("overrides", None)
         if choice in offered:
             member["overrides"] = offered[choice].overrides
+    length = values.get(LENGTH, "").strip()
+    if length:  # the member's own T (a recurrent base): its data, beside its model
+        member["overrides"] = deep_merge(member.get("overrides") or {}, {"rnn": {"length": length}})
     return member
 
 

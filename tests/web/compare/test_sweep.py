@@ -50,8 +50,20 @@ def test_recurrent_presets_fill_the_members_under_the_servers_max_t(tmp_path: Pa
         # The page reopened from that link: every card keeps its cell and its length.
         again = client.get(posted.headers["hx-replace-url"]).text
         assert again.count('class="member"') == len(link)
-        kept = re.findall(r'class="kept"[^>]*>also: ([^<]*)', again)
-        assert kept[2] == "rnn.length=50, rnn.cell=rnn_tanh" and kept[5] == "rnn.length=50"
+        # Each card: its cell in the Model select (the base's LSTM: "(base model)"), its T
+        # in its own field, nothing left over ("also: ...").
+        chosen = [dict(_form(again))[f"members.{i}.model"] for i in range(len(link))]
+        assert chosen == ["cell:rnn_tanh"] * len(allowed) + [""] * len(allowed)
+        lengths = [dict(_form(again))[f"members.{i}.rnn.length"] for i in range(len(link))]
+        assert lengths == [str(t) for t in allowed] * 2
+        assert 'class="kept"' not in again
+        # A card's T is editable: member 2 at T=40 (a link keeps it; 422s name the field).
+        items2 = [(k, v) for k, v in _form(again) if k not in ("ui.action", "members.1.rnn.length")]
+        edited = post_form(client, [*items2, ("members.1.rnn.length", "40")])
+        assert "length:40" in edited.headers["hx-replace-url"]
+        items3 = [(k, v) for k, v in _form(again) if k not in ("ui.action", "members.1.rnn.length")]
+        bad = post_form(client, [*items3, ("members.1.rnn.length", "61")])
+        assert "Member 2: Length T must be between 1 and 60 (it is 61)" in bad.text
         cells = post_form(client, [*items, ("ui.action", "preset:cells")])
         trio = [
             v for k, v in parse_qsl(urlsplit(cells.headers["hx-replace-url"]).query) if k == "m"
