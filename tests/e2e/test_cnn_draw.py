@@ -101,3 +101,21 @@ def test_drawing_a_digit_makes_the_views_look_at_it(
     wait_js(page, "window.__pad.applied >= 3 && window.__pad.ink === 0")
     assert page.evaluate("window.__pad.error") == ""
     assert not errors, errors
+
+
+def test_a_reopened_run_shows_its_drawing_on_the_pad(page: Any, server: LiveServer) -> None:
+    page.goto(server.http + "/?fam=cnn")
+    page.wait_for_selector("#cnn-filters", state="visible")
+    page.click("#btn-play")
+    wait_js(page, "window.__cnn && window.__cnn.pictures >= 2 && window.__cnn.step > 0")
+    stroke(page, [(1.5, 1.5), (6.5, 1.5), (3.0, 7.0)])
+    wait_js(page, "!window.__pad.busy && window.__cnn.viewed === 'drawn'")
+    page.click("#btn-pause")
+    wait_js(page, "document.getElementById('status').dataset.status === 'paused'")
+    levels = page.evaluate("window.__pad.ink")
+    assert levels > 16
+    run_id = page.evaluate("document.getElementById('transport').dataset.run")
+    page.goto(f"{server.http}/runs/{run_id}")  # a reload, or the reattach offer's 'watch'
+    wait_js(page, "window.__cnn && window.__cnn.viewed === 'drawn'")
+    wait_js(page, f"window.__pad.shown && window.__pad.ink === {levels}", 10_000)
+    assert page.evaluate(PAD_INK) > 0  # painted, not only held

@@ -14,6 +14,7 @@
   let draw = null;      // the start record's {"size", "levels"}, or null: no pad
   let cells = null;     // Uint8Array(size * size) of grey levels, row by row
   let erase = false, last = null, inflight = false, again = false, timer = 0, sentAt = 0;
+  let restored = false; // the pad shows the run's drawing (restore), or the user drew
 
   const ink = (level) => {  // the page's "ink" picture colours (cnn.js): white to dark
     const t = level / draw.levels, c = (a, b) => Math.round(a + (b - a) * t);
@@ -121,6 +122,7 @@
       e.preventDefault();
       pad.setPointerCapture(e.pointerId);
       last = null;
+      restored = true;  // the user's drawing from now on
       strokeTo(at(e));
       soon();
     });
@@ -141,12 +143,25 @@
     pad.addEventListener("pointercancel", end);
     $("cnn-pad-draw").addEventListener("click", () => setMode(false));
     $("cnn-pad-erase").addEventListener("click", () => setMode(true));
-    $("cnn-pad-clear").addEventListener("click", () => { if (cells) { cells.fill(0); render(); send(); } });
+    $("cnn-pad-clear").addEventListener("click", () => { if (cells) { restored = true; cells.fill(0); render(); send(); } });
     $("cnn-pad-show").addEventListener("click", send);
   }
 
+  // A page opened on a run that already looks at a drawing (a reload, a second tab): the
+  // pad shows that drawing, read back from the picture (value = level / levels, one byte
+  // per pixel: exact for whole levels), until the user draws on the pad themselves.
+  function restore(inp) {
+    if (!draw || restored || V.strokes || inflight || timer || !inp || !inp.drawn) return;
+    if (!inp.shape || inp.shape[0] * inp.shape[1] !== cells.length) return;
+    const q = BP.bytes(inp.q);
+    for (let i = 0; i < cells.length; i++) cells[i] = Math.round((q[i] * draw.levels) / 255);
+    restored = true;
+    render();
+  }
+
   BP.listen("run-socket", (msg) => {
-    if (msg.type === "start" && msg.gallery) show(msg.draw);  // a cnn run's start record
+    if (msg.type === "start" && msg.gallery) { restored = false; show(msg.draw); }  // a cnn run's start
+    else if (msg.type === "snapshot" && msg.input) restore(msg.input);
   });
   document.addEventListener("cnn:view-input", drop);
   document.addEventListener("DOMContentLoaded", wire);
