@@ -77,9 +77,20 @@ def _list_error(key: str, value: Any) -> str | None:
             elif number is None and isinstance(item, int):
                 shown = "a huge integer"
             else:
-                shown = repr(item)
+                shown = _shown(item)
             return f"item {i}: {shown} is not a number in [{lo:g}, {hi:g}]"
     return None
+
+
+SHOWN_CHARS = 40  # of a bad value or key echoed in a message: a hint, not the body back
+
+
+def _shown(value: Any) -> str:
+    """A bad value as a message shows it: short scalars as written, others by their kind."""
+    if isinstance(value, list | dict):
+        return f"a {type(value).__name__}"  # never echo a nested value back
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 3] + "..."
 
 
 def validate_changes(data: Any, limits: Limits) -> dict[str, Any]:
@@ -104,12 +115,11 @@ def validate_changes(data: Any, limits: Limits) -> dict[str, Any]:
         elif key in BOUNDS or key in VIEW_BOUNDS:
             lo, hi = BOUNDS.get(key) or VIEW_BOUNDS[key]
         else:
-            errors.append(
-                {"field": str(key), "message": f"not live-tunable; allowed: {live_keys()}"}
-            )
+            field = str(key) if len(str(key)) <= SHOWN_CHARS else _shown(str(key))
+            errors.append({"field": field, "message": f"not live-tunable; allowed: {live_keys()}"})
             continue
         if isinstance(value, bool) or not isinstance(value, int | float):
-            errors.append({"field": key, "message": f"expected a number, got {value!r}"})
+            errors.append({"field": key, "message": f"expected a number, got {_shown(value)}"})
             continue
         try:
             number = float(value)
@@ -117,7 +127,7 @@ def validate_changes(data: Any, limits: Limits) -> dict[str, Any]:
             number = math.inf
         if not math.isfinite(number) or not lo <= number <= hi:
             huge = isinstance(value, int) and not math.isfinite(number)
-            shown = "a huge integer" if huge else repr(value)
+            shown = "a huge integer" if huge else _shown(value)
             errors.append({"field": key, "message": f"{shown} is out of range [{lo}, {hi}]"})
             continue
         changes[key] = number

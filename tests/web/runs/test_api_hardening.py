@@ -136,3 +136,21 @@ def test_method_not_allowed_names_every_allowed_method(client: TestClient) -> No
     response = client.put("/api/runs")
     assert response.status_code == 405
     assert set(response.headers["allow"].split(", ")) == {"GET", "POST", "OPTIONS"}
+
+
+def test_a_bad_live_value_or_key_is_named_not_echoed_back(client: TestClient) -> None:
+    run_id = start_paused(client, LONG)
+    long_text, long_key = "x" * 3000, "k" * 3000
+    for body, field in (
+        ({"lr": long_text}, "lr"),
+        ({"lr": [0.1] * 500}, "lr"),
+        ({"momentum": {"a": [1] * 300}}, "momentum"),
+        ({long_key: 0.1}, None),
+    ):
+        response = client.patch(f"/api/runs/{run_id}", json=body)
+        assert response.status_code == 422, response.text[:300]
+        (error,) = response.json()["detail"]
+        assert field is None or error["field"] == field
+        assert len(response.text) < 600, response.text[:300]  # a hint, not the body back
+        assert "expected a number" in error["message"] or "not live-tunable" in error["message"]
+    client.post(f"/api/runs/{run_id}/stop")
