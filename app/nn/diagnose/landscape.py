@@ -186,11 +186,7 @@ def loss_landscape(
 
 def landscape_for(trainer: Trainer, **options: Any) -> dict[str, Any]:
     """The landscape of a Trainer's current weights on its training split and data loss
-    (the loss its evaluation reports; penalties excluded). Options as in loss_landscape."""
-    t = trainer.spec.train
+    (the loss its evaluation reports, penalties excluded: the family's `probe_loss`, e.g.
+    a transformer's loss on its answer tokens). Options as in loss_landscape."""
     train = trainer.data.train
-
-    def loss_fn(out: Tensor, target: Tensor) -> Tensor:
-        return trainer.loss_fn(out, target, t.label_smoothing, t.huber_delta)
-
-    return loss_landscape(trainer.model, train.x, train.y, loss_fn, **options)
+    return loss_landscape(trainer.model, train.x, train.y, trainer.probe_loss, **options)

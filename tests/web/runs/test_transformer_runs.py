@@ -71,3 +71,16 @@ def test_live_controls_and_bad_parts(client: TestClient) -> None:
     bad = client.post("/api/v1/runs", json={**SPEC, "transformer": {"d_model": 30, "heads": 4}})
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["field"] == "transformer.heads"
+
+
+def test_a_finished_runs_landscape_is_centred_on_its_answer_token_loss(client: TestClient) -> None:
+    """The landscape scores weights with the family's data loss (the answer tokens'
+    cross-entropy): at alpha = 0 it is the run's own final training loss. It used to be
+    the dense loss on (B, T, V) logits: a 409 'Expected target size'."""
+    run_id = client.post("/api/v1/runs", json=SPEC).json()["id"]
+    run = wait_status(client, run_id, TERMINAL)
+    assert run["status"] == "finished", run
+    response = client.post(f"/api/runs/{run_id}/landscape", json={"steps": 3})
+    assert response.status_code == 200, response.text[:300]
+    final = run["summary"]["final"]["train_loss"]
+    assert response.json()["centre_loss"] == pytest.approx(final, rel=1e-4)
