@@ -66,6 +66,22 @@ def test_choose_the_recurrent_family_play_and_watch_through_time(
     page.fill("#seq-index", "5")
     page.dispatch_event("#seq-index", "change")
     wait_js(page, "window.__bpSeq.index === 4")
+    # The lines are stroked on a canvas over Plotly's axes (static/js/rnn/lines.js): far
+    # fewer Plotly redraws than pictures, and a second after the last picture Plotly holds
+    # its values (hover).
+    stats = page.evaluate("window.__bpSeq")
+    assert 0 < stats["syncs"] < stats["pictures"], stats
+    wait_js(
+        page,
+        "(() => { const d = document.getElementById('seq-pred').data;"
+        " return d[1].y[d[1].y.length - 1] === window.__bpSeq.answer; })()",
+    )
+    stroked = page.evaluate(
+        "(() => { const c = document.querySelector('#seq-grad canvas.chart-lines');"
+        " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        " let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 0; return n; })()"
+    )
+    assert stroked > 100  # the ||dL/dh_t|| line's pixels
     page.click("#btn-play")
     # The shared charts follow the run: a curve per recurrent layer's weights.
     names = wait_js(

@@ -5,9 +5,9 @@
 // animation frame at most. Shared bits: static/js/core.js.
 (function () {
   "use strict";
-  const { $, CFG } = window.BP;
+  const { $ } = window.BP;
   // Read by the browser tests: pictures drawn, the step and gates of the last one.
-  const stats = BP.hook("__bpSeq", { pictures: 0, step: null, gates: [], length: 0, index: 0, drawMs: 0 });
+  const stats = BP.hook("__bpSeq", { pictures: 0, step: null, gates: [], length: 0, index: 0, drawMs: 0, syncs: 0 });
   const POS = [8, 119, 189], NEG = [245, 147, 34], MID = [238, 240, 242], GATE = [46, 125, 50];
   const GATE_NAMES = { i: "input gate i", f: "forget gate f", o: "output gate o", r: "reset gate r", z: "update gate z" };
   let latest = null, dirty = false, runId = null;
@@ -51,30 +51,35 @@
     document.querySelectorAll("#seq-gates figure").forEach((f) => { if (!names.includes(f.dataset.gate)) f.remove(); });
     names.forEach((g) => paint(gateCanvas(g), v.gates[g], rows, cols, sequential));
     const t = Array.from({ length: v.length }, (_, i) => i + 1);
-    if (window.Plotly) {
+    if (window.Plotly && window.BPLines) {  // lines on a canvas, Plotly's axes (lines.js)
       const margin = { l: 52, r: 10, t: 30, b: 34 };
-      Plotly.react("seq-grad", [{ x: t, y: v.grad_t.map((g) => (g > 0 ? g : null)), mode: "lines", line: { color: "#c8102e" }, name: "||dL/dh_t||" }],
+      BPLines.show($("seq-grad"), [{ x: t, y: v.grad_t.map((g) => (g > 0 ? g : null)), mode: "lines", line: { color: "#c8102e", width: 2 }, name: "||dL/dh_t||" }],
         { title: { text: "‖dL/dh_t‖ through time (log)", font: { size: 13 } }, margin, showlegend: false,
-          xaxis: { title: { text: "time step t", standoff: 4 } }, yaxis: { type: "log", exponentformat: "power" } }, CFG);
-      Plotly.react("seq-pred", [
+          xaxis: { title: { text: "time step t", standoff: 4 } }, yaxis: { type: "log", exponentformat: "power" } });
+      BPLines.show($("seq-pred"), [
         { x: t, y: v.target, mode: "lines", name: "right answer so far", line: { color: "#9aa5b1", width: 2 } },
         { x: t, y: v.prediction, mode: "lines", name: "net's answer", line: { color: "#0877bd", width: 2 } },
-      ], { title: { text: "Answer if the sequence ended at t", font: { size: 13 } }, margin,
+      ], { title: { text: "Answer if the sequence ended at t", font: { size: 13 } }, margin: Object.assign({}, margin, { b: 56 }),  // the legend under the axis title
         xaxis: { title: { text: "time step t", standoff: 4 } },
-        legend: { orientation: "h", x: 0, y: 0, xref: "container", yref: "container", yanchor: "bottom", font: { size: 10 } } }, CFG);
+        legend: { orientation: "h", x: 0, y: 0, xref: "container", yref: "container", yanchor: "bottom", font: { size: 10 } } });
     }
     const box = $("seq-index");
     if (box && document.activeElement !== box) box.value = v.index + 1;
     const cap = $("seq-caption");
     if (cap) cap.textContent = `sequence ${v.index + 1} of the test split, T = ${v.length}` +
       (v.hidden_units > v.units ? `, first ${v.units} of ${v.hidden_units} units` : "") + ` · step ${msg.step}`;
-    Object.assign(stats, { pictures: stats.pictures + 1, step: msg.step, gates: names, length: v.length, index: v.index });
+    Object.assign(stats, { pictures: stats.pictures + 1, step: msg.step, gates: names, length: v.length, index: v.index,
+      answer: v.prediction[v.prediction.length - 1] });
     stats.drawMs += performance.now() - began;
   }
 
   function frame() {
     const card = $("sequence-card");
     if (dirty && latest && card && !card.hidden) { dirty = false; draw(latest); }
+    if (window.BPLines && card && !card.hidden) {
+      BPLines.settle($("seq-grad")); BPLines.settle($("seq-pred"));
+      stats.syncs = ["seq-grad", "seq-pred"].reduce((n, id) => n + (($(id) || {}).__lines || { syncs: 0 }).syncs, 0);
+    }
     requestAnimationFrame(frame);
   }
 
