@@ -258,6 +258,18 @@ def form_to_request(
     return request, action
 
 
+# Presets read at the end of a budget (a sweep's "fails at T"): a base that trains until
+# paused gets its family's default epochs instead, so the table settles.
+BUDGETED = ("length-sweep",)
+
+
+def fixed_budget(request: dict[str, Any], base: dict[str, Any]) -> None:
+    train = request.setdefault("base", {}).setdefault("train", {})
+    if train.get("until_paused"):
+        default = validate_spec({"family": base.get("family", "mlp")}).train.epochs
+        train.update(until_paused=False, epochs=default)
+
+
 def apply_member_action(
     request: dict[str, Any], action: str, base: dict[str, Any], limits: Limits | None = None
 ) -> bool:
@@ -267,6 +279,8 @@ def apply_member_action(
     own = FAMILY_PRESETS.get(base.get("family", "mlp"), {})
     if name == "preset" and arg in own:
         request["members"] = own[arg][1](base, (limits or Limits()).max_seq_len)
+        if arg in BUDGETED:
+            fixed_budget(request, base)
         return True
     if name == "add_member" and len(members) < MAX_MEMBERS:
         members.append(json.loads(json.dumps(members[-1])) if members else {"optimizer": {}})

@@ -144,3 +144,20 @@ def test_an_experiment_query_with_a_preset_opens_as_that_comparison(tmp_path: Pa
         # A preset the experiment does not offer: the default comparison and why.
         page = html.unescape(client.get("/compare?d=xor&preset=cells").text)
         assert "could not be opened (unknown preset 'cells'; this experiment offers" in page
+
+
+def test_a_sweep_of_a_base_that_trains_until_paused_gets_a_budget(tmp_path: Path) -> None:
+    """The sweep's 'fails at' is read at the end of a budget: the preset turns a base that
+    trains until paused (the compare page's default) into the family's default epochs."""
+    with app_client(make_settings(tmp_path, max_seq_len=60)) as client:
+        page = client.get(f"/compare?{LINK.replace('&ep=2', '&up=1')}&m=-&m=-").text
+        items = [(k, v) for k, v in _form(page) if k != "ui.action"]
+        assert ("train.until_paused", "on") in items
+        posted = post_form(client, [*items, ("ui.action", "preset:length-sweep")])
+        query = dict(parse_qsl(urlsplit(posted.headers["hx-replace-url"]).query))
+        default = validate_spec({"family": "rnn"}).train.epochs
+        # (a link leaves out what equals the spec's default: epochs, until_paused off)
+        assert "up" not in query and query.get("ep", str(default)) == str(default), query
+        # The other presets leave the base alone.
+        posted = post_form(client, [*items, ("ui.action", "preset:cells")])
+        assert dict(parse_qsl(urlsplit(posted.headers["hx-replace-url"]).query))["up"] == "1"
