@@ -86,8 +86,9 @@
     if (el && el.__tail) { if (el.__tail.canvas) el.__tail.canvas.remove(); delete el.__tail; }
   }
 
-  // The canvas over the plot (above the data, under Plotly's hover layer), sized to it.
-  function canvasOf(el, st) {
+  // The canvas over the plot (above the data, under Plotly's hover layer), sized to it;
+  // kept in st.canvas. Shared with the through-time lines (static/js/rnn/lines.js).
+  function canvasOf(el, st, cls) {
     const fl = el._fullLayout;
     const host = el.querySelector(".svg-container");
     const main = host && host.querySelector("svg.main-svg");
@@ -95,7 +96,7 @@
     let c = st.canvas;
     if (!c || !c.isConnected) {
       c = st.canvas = document.createElement("canvas");
-      c.className = "chart-tail";
+      c.className = cls || "chart-tail";
       c.style.cssText = "position:absolute;left:0;top:0;pointer-events:none";
       main.after(c);
     }
@@ -106,6 +107,39 @@
       c.style.width = `${fl.width}px`; c.style.height = `${fl.height}px`;
     }
     return c;
+  }
+
+  // Clear the canvas and stroke each trace from index first[i] on, clipped to the plot
+  // area, at Plotly's axis mapping (c2p). Returns whether a point after first[i] (the
+  // joining point) lies outside the axes.
+  function stroke(el, c, traces, first) {
+    const fl = el._fullLayout, xa = fl.xaxis, ya = fl.yaxis, dpr = window.devicePixelRatio || 1;
+    const x0 = xa._offset, x1 = xa._offset + xa._length, y0 = ya._offset, y1 = ya._offset + ya._length;
+    const ctx = c.getContext("2d");
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, c.width, c.height);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.save();
+    ctx.beginPath(); ctx.rect(x0, y0, x1 - x0, y1 - y0); ctx.clip();
+    ctx.lineJoin = "round"; ctx.lineCap = "round";
+    let outside = false;
+    traces.forEach((t, i) => {
+      const n = Math.min(t.x.length, t.y.length);
+      if (first[i] >= n) return;
+      ctx.beginPath();
+      let open = false;
+      for (let k = first[i]; k < n; k++) {
+        const px = x0 + xa.c2p(t.x[k]), py = y0 + ya.c2p(t.y[k]);
+        if (t.y[k] === null || !isFinite(px) || !isFinite(py)) { open = false; continue; }
+        if (k > first[i] && (px < x0 - 0.5 || px > x1 + 0.5 || py < y0 - 0.5 || py > y1 + 0.5)) outside = true;
+        if (open) ctx.lineTo(px, py); else { ctx.moveTo(px, py); open = true; }
+      }
+      ctx.strokeStyle = (t.line && t.line.color) || "#444";
+      ctx.lineWidth = (t.line && t.line.width) || 2;
+      ctx.stroke();
+    });
+    ctx.restore();
+    return outside;
   }
 
   // Stroke every trace's points since the last sync (from its last synced point, so the
@@ -123,31 +157,9 @@
     st.drawn = key;
     const c = canvasOf(el, st);
     if (!c) return Object.assign(out, { outside: true });
-    const xa = fl.xaxis, ya = fl.yaxis, dpr = window.devicePixelRatio || 1;
-    const x0 = xa._offset, x1 = xa._offset + xa._length, y0 = ya._offset, y1 = ya._offset + ya._length;
-    const ctx = c.getContext("2d");
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, c.width, c.height);
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.save();
-    ctx.beginPath(); ctx.rect(x0, y0, x1 - x0, y1 - y0); ctx.clip();
-    ctx.lineJoin = "round"; ctx.lineCap = "round";
-    traces.forEach((t, i) => {
-      const from = Math.max((st.lens[i] || 0) - 1, 0);
-      if (lens[i] <= (st.lens[i] || 0)) return;
-      ctx.beginPath();
-      let open = false;
-      for (let k = from; k < lens[i]; k++) {
-        const px = x0 + xa.c2p(t.x[k]), py = y0 + ya.c2p(t.y[k]);
-        if (t.y[k] === null || !isFinite(px) || !isFinite(py)) { open = false; continue; }
-        if (k >= (st.lens[i] || 0) && (px < x0 - 0.5 || px > x1 + 0.5 || py < y0 - 0.5 || py > y1 + 0.5)) out.outside = true;
-        if (open) ctx.lineTo(px, py); else { ctx.moveTo(px, py); open = true; }
-      }
-      ctx.strokeStyle = (t.line && t.line.color) || "#444";
-      ctx.lineWidth = (t.line && t.line.width) || 2;
-      ctx.stroke();
-    });
-    ctx.restore();
+    // From each trace's last synced point (the line joins); a trace with nothing new: none.
+    const first = traces.map((t, i) => (lens[i] > (st.lens[i] || 0) ? Math.max((st.lens[i] || 0) - 1, 0) : lens[i]));
+    out.outside = stroke(el, c, traces, first);
     if (st.zoomed) out.outside = false;  // the user chose what to see
     st.outside = out.outside;
     return out;
@@ -178,5 +190,5 @@
     return 2;
   }
 
-  window.BPTail = { update, forget };
+  window.BPTail = { update, forget, merged, canvasOf, stroke };
 })();
