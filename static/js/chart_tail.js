@@ -172,9 +172,12 @@
   // trains: headroom), now, maySync, config}. Returns 0 (nothing new), 1 (tail) or 2 (sync).
   const SYNC_MS = 1000;
   function update(el, traces, lay, o) {
-    // Empty series: left as it is (blank after a new run's purge); an empty Plotly plot
-    // costs as much as a full one (~50 ms). No traces at all (all hidden) is drawn.
-    if (traces.length && !traces.some((t) => t.x.length > 0)) return 0;
+    // No points: a blank chart stays blank (after a new run's purge, or a chart whose
+    // traces come with later frames): an empty Plotly plot costs as much as a full one
+    // (~50 ms), in the frames that should show a run's first picture. A chart that shows
+    // points is cleared (the compare page's legend hid every member).
+    const blank = !el.data || !el.data.some((t) => t.x && t.x.length);
+    if (!traces.some((t) => t.x.length > 0) && blank) return 0;
     const keys = traces.map((t) => (t.key === undefined ? t.name : t.key)).join("\u0001");
     const st = el.__tail;
     if (st && st.version === o.version && st.keys === keys && el.data) {

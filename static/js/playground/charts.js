@@ -136,10 +136,13 @@
     if (!S || !window.Plotly) return;
     const start = performance.now();
     let synced = 0;
+    // The loss chart first (the curve people watch; a run's first visible update is often
+    // its first point), then the others in turn.
+    const others = CHARTS.length - 1;
     for (let k = 0; k < CHARTS.length; k++) {
-      const id = CHARTS[(turn + k) % CHARTS.length];
+      const id = k === 0 ? CHARTS[0] : CHARTS[1 + ((turn + k - 1) % others)];
       const r = drawChart(id, now, synced === 0 || performance.now() - start < BUDGET_MS);
-      if (r === 2 && synced++ === 0) turn = (turn + k + 1) % CHARTS.length;
+      if (r === 2 && synced++ === 0 && k > 0) turn = (turn + k) % others;
       if (r && id === "chart-loss") {
         stats.frames += 1; stats.chartFrames += 1;
         if (stats.firstFrameAt === null && S.steps.step.length) stats.firstFrameAt = now;
