@@ -16,8 +16,9 @@ from tests.lessons.holds import assert_holds, assert_spread, sample, spread
 # CNN runs on the digits (~10 s each on the shared machine): the untuned seed is slow.
 SLOW_UNTUNED = {"augmentation", "weight-sharing"}
 # Minutes of training per seed: with the spread only; the default suite runs
-# tests/lessons/test_through_time_sample.py, the same specs shorter or at init.
-MINUTES = {"gated-memory", "forget-gate-bias", "vanishing-through-time"}
+# tests/lessons/test_through_time_sample.py and test_grokking_sample.py, the same specs
+# shorter or at init. Grokking: two runs of 3,200 steps per seed (~30 s quiet, minutes loaded).
+MINUTES = {"gated-memory", "forget-gate-bias", "vanishing-through-time", "grokking"}
 
 
 def cases() -> Iterator[Any]:
