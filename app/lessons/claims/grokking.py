@@ -19,7 +19,7 @@ CLAIMS = (
     Claim("jumps_late", 1, "decay: val acc >= 0.9, at >= 2x the epoch train acc hit 0.99"),
     Claim("stays_at_mirror", 2, "no decay: max val acc <= mirrored share + 0.05"),
     Claim("fits_anyway", 2, "no decay: train acc reaches 0.99"),
-    Claim("decay_shrinks", 3, "weight norm: decay ends < 0.5x its start, none ends above"),
+    Claim("loss_turns", 3, "val loss: decay peaks > chance, ends < 0.25x chance; none > 2x"),
     Claim("stays_general", 4, "decay: final val acc >= 0.85, never back below 0.5 after 0.9"),
 )
 
@@ -64,6 +64,9 @@ def measure(seed: int | None = None) -> dict[str, Any]:
             "train_end": run.last_eval()["train"]["acc"],
             "norm_start": weight_norm(run.steps[0]),
             "norm_end": weight_norm(run.steps[-1]),
+            "chance": math.log(run.trainer.net.cfg.vocab),
+            "val_loss_max": max(ev["val"]["loss"] for ev in run.evals),
+            "val_loss_end": run.last_eval()["val"]["loss"],
             "dips": dips_after(run, fit=GROKKED, low=0.5),
         }
     return out
@@ -93,13 +96,15 @@ def verdict(m: dict[str, Any]) -> dict[str, Outcome]:
             none["mirror"],
         ),
         "fits_anyway": outcome(none["fit"] is not None, "at epoch {}", none["fit"]),
-        "decay_shrinks": outcome(
-            decay["norm_end"] < 0.5 * decay["norm_start"] and none["norm_end"] > none["norm_start"],
-            "decay {:.1f} -> {:.1f}, none {:.1f} -> {:.1f}",
-            decay["norm_start"],
-            decay["norm_end"],
-            none["norm_start"],
-            none["norm_end"],
+        "loss_turns": outcome(
+            decay["val_loss_max"] > decay["chance"]
+            and decay["val_loss_end"] < 0.25 * decay["chance"]
+            and none["val_loss_end"] > 2 * none["chance"],
+            "decay peak {:.2f} end {:.2f}, none end {:.2f} (chance {:.2f})",
+            decay["val_loss_max"],
+            decay["val_loss_end"],
+            none["val_loss_end"],
+            decay["chance"],
         ),
         "stays_general": outcome(
             decay["val_end"] >= 0.85 and decay["dips"] == 0,
