@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from app.lessons.claims.grokking import mirrored_share, weight_norm
+from app.lessons.claims.attention.grokking import mirrored_share, weight_norm
 from app.lessons.claims.runner import lesson_specs
 from app.nn.spec.experiment import Spec
 from app.nn.training.transformer import TransformerTrainer

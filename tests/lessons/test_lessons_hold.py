@@ -1,5 +1,5 @@
-"""Every lesson's claims hold, checked by its checker (app/lessons/claims/<slug>.py) on its
-own seed and on one untuned seed picked per lesson (tests/lessons/holds.py); the full spread
+"""Every lesson's claims hold, checked by its checker (app/lessons/claims/<group>/<slug>.py)
+on its own seed and on one untuned seed picked per lesson (tests/lessons/holds.py); the full spread
 of 20 untuned seeds is slow and runs with PLAYGROUND_LESSON_SPREAD=1 (or bench/lessons.py).
 A new lesson needs no test file: its JSON and its checker put it here."""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.lessons.claims.runner import lesson_specs
-from app.lessons.claims.through_time import first_to_last
+from app.lessons.claims.sequences.through_time import first_to_last
 from app.nn.training.sequences import SeqTrainer
 
 SEEDS = [1003, 1011]  # untuned

@@ -1,6 +1,7 @@
 """What each lesson claims, and code that checks it on any seed.
 
-One checker module per lesson (`app/lessons/claims/<slug_with_underscores>.py`), used by both
+One checker module per lesson (`app/lessons/claims/<group>/<slug_with_underscores>.py`, a
+folder per model family: dense, images, sequences, attention), used by both
 tests/lessons/test_lessons_hold.py (every lesson, no test file of its own) and
 `bench/lessons.py`, so the bench counts exactly what the tests assert. A checker module
 defines:
@@ -17,6 +18,7 @@ text says "on most seeds" states a lower share for that claim, and the text says
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
 from dataclasses import dataclass
 from types import ModuleType
@@ -45,8 +47,20 @@ def outcome(held: bool, fmt: str, *args: Any) -> Outcome:
     return Outcome(bool(held), fmt.format(*args))
 
 
+# One folder of checkers per model family, as the lessons' families go.
+GROUPS = ("dense", "images", "sequences", "attention")
+
+
 def module_name(slug: str) -> str:
-    return f"app.lessons.claims.{slug.replace('-', '_')}"
+    """`app.lessons.claims.<group>.<slug_with_underscores>`, the group holding it."""
+    name = slug.replace("-", "_")
+    for group in GROUPS:
+        full = f"app.lessons.claims.{group}.{name}"
+        if importlib.util.find_spec(full) is not None:
+            return full
+    raise ModuleNotFoundError(
+        f"no checker for lesson {slug!r}: app/lessons/claims/<group>/{name}.py"
+    )
 
 
 def checker(slug: str) -> ModuleType:

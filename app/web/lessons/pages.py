@@ -42,6 +42,9 @@ GROUPS: tuple[tuple[str, str, frozenset[int]], ...] = (
     ),
     ("Normalisation and architecture", "layers that keep signals healthy", frozenset({17, 18, 19})),
     ("Losses and outputs", "what is optimised and what comes out", frozenset({21, 23})),
+    ("Sequences", "memory through time in RNN, GRU and LSTM", frozenset({29, 30})),
+    ("Convolutions", "what weight sharing buys on images", frozenset({26, 27, 28})),
+    ("Attention", "what a transformer's heads learn", frozenset({31, 32, 33, 34, 35})),
 )
 
 # Where each "watch" key lives in the playground: (panel, element id the banner highlights).

@@ -6,7 +6,7 @@ from typing import Any
 
 from app.lessons.claims import Claim, Outcome, outcome
 from app.lessons.claims.runner import run_lesson
-from app.lessons.claims.through_time import epochs_to, first_to_last
+from app.lessons.claims.sequences.through_time import epochs_to, first_to_last
 
 CLAIMS = (
     Claim("init_ratio", 0, "at init: bias 1's first-to-last ratio > 1000 x bias 0's"),

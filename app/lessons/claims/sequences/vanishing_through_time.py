@@ -6,7 +6,7 @@ from typing import Any
 
 from app.lessons.claims import Claim, Outcome, outcome
 from app.lessons.claims.runner import run_lesson
-from app.lessons.claims.through_time import median_ratio
+from app.lessons.claims.sequences.through_time import median_ratio
 
 CLAIMS = (
     Claim("rnn_vanishes", 0, "RNN: median ||dL/dh_1|| / ||dL/dh_T|| < 1e-2 (last 10 evals)"),

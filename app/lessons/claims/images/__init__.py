@@ -1,0 +1,1 @@
+"""Checkers of the convolutional lessons (tiny images; CONCEPTS.md rows 26-28)."""
