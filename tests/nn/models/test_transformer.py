@@ -98,7 +98,8 @@ def test_causal_outputs_ignore_later_tokens(norm: str) -> None:
 
 
 def test_without_positions_an_encoder_is_blind_to_order() -> None:
-    """Permuting the input permutes the output: reversal cannot be learned (concept 32, lesson positional-encoding)."""
+    """Permuting the input permutes the output: reversal cannot be learned (the lesson
+    positional-encoding, concept 32)."""
     for positions in ("none", "sinusoidal"):
         net = build_transformer(config(positions=positions), seed=4)
         x = torch.randint(0, 11, (2, 7))
