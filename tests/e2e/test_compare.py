@@ -49,7 +49,13 @@ def test_compare_page_plays_members_together(
     wait_js(page, "document.querySelectorAll('#cmp-summary tbody tr').length === 3")
     leader = page.locator("#cmp-summary tr.leader")
     assert leader.count() == 1 and "★" in leader.inner_text()
-    wait_js(page, "document.querySelectorAll('#cmp-boundaries .multiple .main-svg').length >= 3")
+    # One picture per member (the members share member 1's points), in a card on show.
+    wait_js(
+        page,
+        "[0, 1, 2].every(i => document.querySelector(`#cmp-b-${i} .main-svg`))"
+        " && !document.getElementById('cmp-boundaries').closest('.card').hidden",
+    )
+    assert page.locator("#cmp-boundaries").is_visible()
     page.screenshot(path=str(artifacts / "compare-finished.png"), full_page=True)
 
     # The legend hides a member everywhere, and brings it back.

@@ -125,17 +125,18 @@
     $("cmp-boundaries").append(card);
     card.hidden = hidden.has(M.index);
   }
-  // Only the point families have an input square to paint (their start record carries the
-  // points); images, sequences and tokens have their own views on the playground, so for
-  // them the card stays hidden rather than showing empty axes.
+  // Only the point families have an input square to paint (their first member's start
+  // record carries the points, which the members share); images, sequences and tokens
+  // have their own views on the playground, so for them the card stays hidden rather
+  // than showing empty axes.
   function pictureCard(show) {
     const card = $("cmp-boundaries") && $("cmp-boundaries").closest(".card");
     if (card) card.hidden = !show;
   }
   function drawPicture(M) {
     if (!window.Plotly || !M.meta || !$(`cmp-b-${M.index}`)) return;
-    pictureCard(!!M.meta.points);
-    if (!M.meta.points) return;
+    pictureCard(!!M.points);
+    if (!M.points) return;
     const task = M.meta.task, traces = [], snap = M.snapshot;
     const dims = parseInt($("cmp-transport").dataset.dims || "2", 10);
     if (snap && snap.grid) {
