@@ -45,3 +45,6 @@ class Family(Entry):
     # The live views the page shows for its runs; "diagnostics" also makes the run loop
     # probe it (its trainer answers app.nn.training.probing's hook).
     views: tuple[str, ...] = ()
+    # Whether the network ends in the MLP's dense layers (`spec.model.layers`): the page's
+    # Network panel edits them. A transformer maps d_model to the vocabulary directly.
+    dense_head: bool = True

@@ -25,4 +25,5 @@ TRANSFORMER = Family(
     export=export_transformer,
     live_snapshot=live_snapshot,
     views=("attention", "charts", "diagnostics"),
+    dense_head=False,
 )

@@ -62,3 +62,28 @@ def test_an_unknown_family_is_a_field_message_not_a_switch(client: TestClient) -
     status, html, headers = post(client, [("family", "capsule"), ("ui.family", "mlp")])
     assert status == 200 and "hx-redirect" not in headers
     assert any(t.startswith("Model family") for t in shown(html)), shown(html)
+
+
+@pytest.mark.parametrize("family", ["mlp", "cnn", "rnn", "transformer"])
+def test_the_network_panel_shows_for_the_families_that_end_in_dense_layers(
+    client: TestClient, family: str
+) -> None:
+    """The Network panel edits spec.model.layers: the dense head of the MLP, the CNN and the
+    recurrent nets. A transformer has none, so the panel is hidden (its fields stay, so the
+    form still round-trips)."""
+    from app.nn.families.registry import FAMILIES
+    from app.nn.spec.experiment import validate_spec
+
+    page = client.get(f"/?fam={family}").text
+    tag = re.search(r'<section class="panel" id="panel-network"[^>]*>', page)
+    assert tag is not None
+    assert ("hidden" in tag.group(0)) == (not FAMILIES[family].dense_head)
+
+    # The flag says what the family's model does: another head changes its parameters
+    # exactly when the family has one.
+    def params(extra: dict[str, object]) -> int:
+        trainer = FAMILIES[family].trainer(validate_spec({"family": family, **extra}))  # type: ignore[misc]
+        return sum(p.numel() for p in trainer.model.parameters())
+
+    other_head = {"model": {"layers": [{"units": 7}, {"units": 5}]}}
+    assert (params(other_head) != params({})) == FAMILIES[family].dense_head
