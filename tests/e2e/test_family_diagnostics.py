@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from app.nn.families.registry import FAMILIES
 from tests.e2e.conftest import wait_js
 from tests.e2e.test_console_clean import record_console
 from tests.e2e.test_playground import settle
@@ -51,7 +52,8 @@ def choose(page: Any, server: LiveServer, family: str) -> None:
     page.wait_for_url(lambda url: f"fam={family}" in url)
     settle(page)
     assert shown(page, "#diagnostics")
-    assert not shown(page, "#temperature") and not shown(page, "#landscape-card")
+    assert not shown(page, "#temperature")  # it reads logits on the input square
+    assert shown(page, "#landscape-card") == ("landscape" in FAMILIES[family].views)
 
 
 def check_weight_rows(page: Any, got: dict[str, Any], names: list[str]) -> None:
@@ -111,3 +113,27 @@ def test_the_card_fills_for_a_transformer_run(
     page.locator("#diagnostics").screenshot(path=str(artifacts / "diagnostics-transformer.png"))
     finish(page)
     assert not errors, errors[:5]
+
+
+def test_a_recurrent_runs_landscape_is_centred_on_its_final_loss(
+    page: Any, server: LiveServer
+) -> None:
+    """The landscape card on a recurrent page: computed for the finished run (the landscape
+    pool, the family's data loss) and centred on the run's own final training loss."""
+    # The module's other runs train until paused and hold the workers: stop them first.
+    for r in page.request.get(f"{server.http}/api/runs").json()["runs"]:
+        if r["status"] in ("running", "paused", "queued"):
+            page.request.post(f"{server.http}/api/runs/{r['id']}/stop")
+    page.goto(server.http + "/?fam=rnn&ep=3&up=0&rnn=samples:200")
+    page.click("#btn-play")
+    wait_js(page, "document.getElementById('status').dataset.status === 'finished'", 90_000)
+    run_id = page.evaluate("document.getElementById('transport').dataset.run")
+    run = page.request.get(f"{server.http}/api/runs/{run_id}").json()
+    assert shown(page, "#landscape-card")
+    page.fill("#ls-steps", "11")
+    page.click("#btn-landscape")
+    last = wait_js(page, "window.__bpLandscape.computed && window.__bpLandscape.last", 90_000)
+    assert last["grid"] == 11 and last["step"] == run["summary"]["step"]
+    assert abs(last["centre"] - run["summary"]["final"]["train_loss"]) < 1e-5
+    traces = page.evaluate("document.getElementById('ls-surface').data.map(t => t.type)")
+    assert traces[0] == "contour"

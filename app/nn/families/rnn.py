@@ -15,5 +15,5 @@ RNN = Family(
     trainer=SeqTrainer,
     export=export_rnn_script,
     live_snapshot=live_snapshot,
-    views=("sequence", "charts", "diagnostics"),
+    views=("sequence", "charts", "diagnostics", "landscape"),
 )
