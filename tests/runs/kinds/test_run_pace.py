@@ -91,3 +91,19 @@ def test_a_paced_comparison_holds_its_members_to_the_pace_and_stops_at_once() ->
     loop_for(comparison_job({"base": slow, "members": MEMBERS}), chan).run()
     assert time.monotonic() - began < 5
     assert chan.events()[-1]["status"] == "stopped"
+
+
+def test_a_member_that_ended_no_longer_sets_the_comparisons_pace() -> None:
+    """The pace follows the training member furthest ahead: an ended member's last epoch
+    would freeze the schedule, and the others would then train as fast as the engine goes."""
+    from app.runs.events.frames import FrameBuilder
+    from app.runs.kinds.table import loop_for
+    from tests.runs.kinds.test_comparison_loop import BASE, MEMBERS
+    from tests.runs.kinds.test_comparison_loop import job as comparison_job
+
+    loop = loop_for(comparison_job({"base": BASE, "members": MEMBERS}), ScriptedChannel([]))
+    loop.builders = [FrameBuilder(1e9, 1e9) for _ in MEMBERS]  # type: ignore[attr-defined]
+    loop.last_epoch = {0: 10.0, 1: 2.5, 2: 3.0}  # type: ignore[attr-defined]
+    assert loop.furthest_epoch() == 10.0  # type: ignore[attr-defined]
+    loop.finished_members = {0}  # type: ignore[attr-defined]
+    assert loop.furthest_epoch() == 3.0  # type: ignore[attr-defined]

@@ -190,7 +190,7 @@ class ComparisonLoop(RunLoop):
                 self.active += now - resumed
                 self.wait_while_paused()
                 resumed = time.monotonic()
-                self.pace.restart_at_epoch(max(self.last_epoch.values(), default=0.0))
+                self.pace.restart_at_epoch(self.furthest_epoch())
             rec = next(records, None)
             if rec is None:
                 break
@@ -234,10 +234,15 @@ class ComparisonLoop(RunLoop):
         if now - self.summary_at >= self.summary_interval:
             self.emit_summary(now)
 
+    def furthest_epoch(self) -> float:
+        """The epoch of the training member furthest ahead (an ended member no longer
+        sets the pace: its last epoch would stop the schedule from moving)."""
+        return max((self.last_epoch.get(m, 0.0) for m in self.training()), default=0.0)
+
     def keep_pace_of_members(self) -> None:
         """Hold the members back to the comparison's pace (epochs a second of the member
         furthest ahead), answering control messages and keeping the stream going meanwhile."""
-        epoch = max(self.last_epoch.values(), default=0.0)
+        epoch = self.furthest_epoch()
         while (wait := self.pace.wait_for_epoch(epoch, time.monotonic())) > 0:
             self.handle(self.chan.poll(min(wait, self.frame_interval)))
             self.periodic(time.monotonic())
