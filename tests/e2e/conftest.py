@@ -81,3 +81,16 @@ def wait_js(page: Any, expression: str, timeout: float = 60_000) -> Any:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {expression}")
         page.wait_for_timeout(50)
+
+
+def landscape_of_finished_run(page: Any, run: dict[str, Any], tol: float) -> list[str]:
+    """Compute the landscape card of the page's finished run on an 11x11 grid: it is of the
+    run's last step and centred on its final training loss (within `tol`). Returns the
+    surface plot's trace types."""
+    page.fill("#ls-steps", "11")
+    page.click("#btn-landscape")
+    last = wait_js(page, "window.__bpLandscape.computed && window.__bpLandscape.last", 90_000)
+    assert last["grid"] == 11 and last["step"] == run["summary"]["step"]
+    assert abs(last["centre"] - run["summary"]["final"]["train_loss"]) < tol
+    types: list[str] = page.evaluate("document.getElementById('ls-surface').data.map(t => t.type)")
+    return types

@@ -10,7 +10,7 @@ from typing import Any
 
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.e2e.conftest import wait_js
+from tests.e2e.conftest import landscape_of_finished_run, wait_js
 from tests.nn.spec.test_tfp import SPIRAL_LINK
 from tests.web.service import LiveServer
 
@@ -111,12 +111,7 @@ def test_import_a_tfp_link_draw_points_train_and_see_the_landscape(
     run = page.request.get(f"{server.http}/api/runs/{run_id}").json()
     assert run["spec"]["data"]["dataset"] == "custom" and len(run["spec"]["data"]["points"]) == 501
     assert page.locator(f"#downloads a[href='/api/runs/{run_id}/weights.pt']").count() == 1
-    page.fill("#ls-steps", "11")
-    page.click("#btn-landscape")
-    last = wait_js(page, "window.__bpLandscape.computed && window.__bpLandscape.last", 90_000)
-    assert last["grid"] == 11 and last["step"] == run["summary"]["step"]
-    assert abs(last["centre"] - run["summary"]["final"]["train_loss"]) < 1e-6
-    traces = page.evaluate("document.getElementById('ls-surface').data.map(t => t.type)")
+    traces = landscape_of_finished_run(page, run, tol=1e-6)
     assert traces[0] == "contour" and len(traces) == 3  # surface, trajectory, current weights
     assert "centre loss" in page.inner_text("#ls-status")
     page.screenshot(path=str(artifacts / "data-tools-landscape.png"), full_page=True)

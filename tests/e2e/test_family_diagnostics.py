@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from app.nn.families.registry import FAMILIES
-from tests.e2e.conftest import wait_js
+from tests.e2e.conftest import landscape_of_finished_run, wait_js
 from tests.e2e.test_console_clean import record_console
 from tests.e2e.test_playground import settle
 from tests.web.service import LiveServer
@@ -130,10 +130,4 @@ def test_a_recurrent_runs_landscape_is_centred_on_its_final_loss(
     run_id = page.evaluate("document.getElementById('transport').dataset.run")
     run = page.request.get(f"{server.http}/api/runs/{run_id}").json()
     assert shown(page, "#landscape-card")
-    page.fill("#ls-steps", "11")
-    page.click("#btn-landscape")
-    last = wait_js(page, "window.__bpLandscape.computed && window.__bpLandscape.last", 90_000)
-    assert last["grid"] == 11 and last["step"] == run["summary"]["step"]
-    assert abs(last["centre"] - run["summary"]["final"]["train_loss"]) < 1e-5
-    traces = page.evaluate("document.getElementById('ls-surface').data.map(t => t.type)")
-    assert traces[0] == "contour"
+    assert landscape_of_finished_run(page, run, tol=1e-5)[0] == "contour"
