@@ -1,7 +1,8 @@
 """What each lesson claims, and code that checks it on any seed.
 
 One checker module per lesson (`app/lessons/claims/<group>/<slug_with_underscores>.py`, a
-folder per model family: dense, images, sequences, attention), used by both
+folder per feature: networks, training and generalisation for the fully-connected lessons,
+then images, sequences, attention), used by both
 tests/lessons/test_lessons_hold.py (every lesson, no test file of its own) and
 `bench/lessons.py`, so the bench counts exactly what the tests assert. A checker module
 defines:
@@ -47,8 +48,9 @@ def outcome(held: bool, fmt: str, *args: Any) -> Outcome:
     return Outcome(bool(held), fmt.format(*args))
 
 
-# One folder of checkers per model family, as the lessons' families go.
-GROUPS = ("dense", "images", "sequences", "attention")
+# Checkers in folders of a feature each: the fully-connected lessons by what they teach
+# (as the gallery's sections go), the other families one folder each.
+GROUPS = ("networks", "training", "generalisation", "images", "sequences", "attention")
 
 
 def module_name(slug: str) -> str:
